@@ -1,0 +1,1 @@
+"""Staff accounts, services (one PCC area's team), roles, sign-in and the permission policy."""

@@ -1,0 +1,152 @@
+"""Every setting of rj_scheduler, read from the environment.
+
+Each setting has a default and a one-line meaning; README.md lists them in one
+table. ``load_config`` is the only place that reads ``os.environ`` for the app.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can start with."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str | None
+    meaning: str
+
+
+# The table README.md documents. Keep it in step with load_config.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("RJ_ENV", "development", "`development` or `production`; production refuses unsafe defaults"),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///<instance>/rj_scheduler.sqlite3",
+        "SQLAlchemy URL of the database (SQLite or `postgresql+psycopg://`)",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "signs sessions and CSRF tokens; generated into the instance folder in development, required in production",
+    ),
+    Setting(
+        "RJ_PUBLIC_URL",
+        "http://127.0.0.1:5000",
+        "the address people reach the service at (links in messages, webhook signatures)",
+    ),
+    Setting(
+        "RJ_SESSION_IDLE_MINUTES",
+        "30",
+        "a staff session ends after this many minutes without a request",
+    ),
+    Setting(
+        "RJ_SESSION_MAX_HOURS",
+        "12",
+        "a staff session ends this many hours after login, whatever the activity",
+    ),
+    Setting(
+        "RJ_LOGIN_MAX_FAILURES",
+        "5",
+        "failed sign-in attempts for one email address before it is locked",
+    ),
+    Setting("RJ_LOGIN_LOCKOUT_MINUTES", "15", "how long a locked email address stays locked"),
+    Setting(
+        "RJ_LOGIN_RATE_LIMIT",
+        "20 per minute",
+        "sign-in attempts allowed from one address (Flask-Limiter syntax)",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "where rate-limit counters live; use `redis://` when running several workers",
+    ),
+    Setting(
+        "RJ_AUDIT_CHECKPOINT_SECONDS",
+        "300",
+        "how often the newest audit hash is written to the application log",
+    ),
+    Setting(
+        "RJ_ALLOW_DRAMA_NUMBERS",
+        "on in development, off in production",
+        "accept Ofcom's drama range 07700 900000-900999 as mobile numbers (demo and tests)",
+    ),
+    Setting(
+        "RJ_TRUSTED_PROXIES",
+        "0",
+        "how many reverse proxies to trust for the client address (X-Forwarded-For)",
+    ),
+    Setting("LOG_LEVEL", "INFO", "level of the JSON application log on standard error"),
+)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(env: str, instance_path: Path, environ: dict[str, str]) -> str:
+    key = environ.get("SECRET_KEY", "")
+    if key:
+        if env == "production" and len(key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY is required when RJ_ENV=production.")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Build the Flask config from the environment, refusing unsafe production settings."""
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("RJ_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError(f"RJ_ENV must be 'development' or 'production', not {env!r}.")
+    production = env == "production"
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'rj_scheduler.sqlite3'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the supported driver; accept the plain URL form people paste.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    public_url = environ.get("RJ_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    if production and not public_url.startswith("https://"):
+        raise ConfigError("RJ_PUBLIC_URL must be an https:// address in production.")
+    return {
+        "RJ_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance_path, environ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RJ_PUBLIC_URL": public_url,
+        "RJ_SESSION_IDLE_MINUTES": int(environ.get("RJ_SESSION_IDLE_MINUTES", "30")),
+        "RJ_SESSION_MAX_HOURS": int(environ.get("RJ_SESSION_MAX_HOURS", "12")),
+        "RJ_LOGIN_MAX_FAILURES": int(environ.get("RJ_LOGIN_MAX_FAILURES", "5")),
+        "RJ_LOGIN_LOCKOUT_MINUTES": int(environ.get("RJ_LOGIN_LOCKOUT_MINUTES", "15")),
+        "RJ_LOGIN_RATE_LIMIT": environ.get("RJ_LOGIN_RATE_LIMIT", "20 per minute"),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RJ_AUDIT_CHECKPOINT_SECONDS": int(environ.get("RJ_AUDIT_CHECKPOINT_SECONDS", "300")),
+        "RJ_ALLOW_DRAMA_NUMBERS": _bool(environ.get("RJ_ALLOW_DRAMA_NUMBERS"), not production),
+        "RJ_TRUSTED_PROXIES": int(environ.get("RJ_TRUSTED_PROXIES", "0")),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "SESSION_COOKIE_NAME": "rj_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
+        "WTF_CSRF_SSL_STRICT": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }

@@ -1,0 +1,6 @@
+"""Imports every capability's models so the metadata (and Alembic) sees them all."""
+
+from rj_scheduler.audit import models as audit_models
+from rj_scheduler.auth import models as auth_models
+
+__all__ = ["audit_models", "auth_models"]

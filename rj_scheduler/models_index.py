@@ -2,5 +2,6 @@
 
 from rj_scheduler.audit import models as audit_models
 from rj_scheduler.auth import models as auth_models
+from rj_scheduler.cases import models as cases_models
 
-__all__ = ["audit_models", "auth_models"]
+__all__ = ["audit_models", "auth_models", "cases_models"]

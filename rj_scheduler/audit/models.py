@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rj_scheduler.db import Base, now
+
+if TYPE_CHECKING:
+    from rj_scheduler.auth.models import User
 
 
 class AuditEntry(Base):
@@ -37,3 +41,6 @@ class AuditEntry(Base):
     details: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+    # Loaded with the entry by the viewer's query; a lazy load would be one query per row.
+    actor: Mapped[User | None] = relationship(lazy="raise_on_sql", viewonly=True)

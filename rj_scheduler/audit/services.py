@@ -203,31 +203,123 @@ def seal_pending(session: Session) -> list[AuditEntry]:
 
 @dataclass
 class ChainProblem:
+    """One break found in a chain, located by the sequence number where it shows."""
+
     chain_id: int
     seq: int
     problem: str
 
+    def __str__(self) -> str:
+        return f"chain {self.chain_id}: entry {self.seq} {self.problem}"
 
-def verify_chain(session: Session, chain_id: int, batch: int = 5000) -> Iterator[ChainProblem]:
-    """Yield every break in one chain: a changed row, a missing or inserted row."""
+
+@dataclass
+class ChainSummary:
+    """What a verification pass saw of one chain: how many entries and where it ends."""
+
+    chain_id: int
+    entries: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+
+
+# Only the columns the hash covers: verification streams plain rows, never ORM objects.
+_VERIFY_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.created_at,
+    AuditEntry.actor_user_id,
+    AuditEntry.service_id,
+    AuditEntry.action,
+    AuditEntry.object_type,
+    AuditEntry.object_id,
+    AuditEntry.outcome,
+    AuditEntry.ip_address,
+    AuditEntry.request_id,
+    AuditEntry.details,
+    AuditEntry.prev_hash,
+    AuditEntry.entry_hash,
+)
+
+
+def verify_chain(
+    session: Session, chain_id: int, summary: ChainSummary | None = None, batch: int = 2000
+) -> Iterator[ChainProblem]:
+    """Yield every break in one chain: a changed, forged, missing or inserted row.
+
+    Rows are streamed in batches, so a chain of any length is checked in
+    constant memory; ``summary`` (if given) is filled in as the rows pass.
+    Deleting the newest rows leaves a shorter chain that is still intact: only
+    a checkpoint from the application log detects that (``verify_checkpoint``).
+    """
+    summary = summary if summary is not None else ChainSummary(chain_id)
     expected_seq = 1
     prev = GENESIS_HASH
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.chain_id == chain_id)
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=batch)
+    stmt = select(*_VERIFY_COLUMNS).where(AuditEntry.chain_id == chain_id).order_by(AuditEntry.seq)
+    for row in session.execute(stmt, execution_options={"yield_per": batch}):
+        summary.entries += 1
+        if row.seq != expected_seq:
+            if row.seq > expected_seq:
+                missing = "entry" if row.seq - expected_seq == 1 else "entries"
+                span = (
+                    str(expected_seq) if row.seq - expected_seq == 1 else f"{expected_seq} to {row.seq - 1}"
+                )
+                yield ChainProblem(chain_id, row.seq, f"follows a gap: {missing} {span} have been deleted")
+            else:  # impossible while (chain_id, seq) is unique; reported rather than assumed
+                yield ChainProblem(chain_id, row.seq, "repeats a sequence number")
+        elif row.prev_hash != prev:
+            yield ChainProblem(
+                chain_id, row.seq, "does not follow the entry before it (a row was replaced or inserted)"
+            )
+        if entry_hash(row, chain_id, row.seq, row.prev_hash) != row.entry_hash:
+            yield ChainProblem(
+                chain_id, row.seq, "does not match its hash (it was changed, or forged, after it was written)"
+            )
+        prev = row.entry_hash
+        expected_seq = row.seq + 1
+        summary.head_seq, summary.head_hash = row.seq, row.entry_hash
+
+
+def verify_checkpoint(session: Session, chain_id: int, seq: int, digest: str) -> ChainProblem | None:
+    """Check one checkpoint from the application log: the entry is still there, unchanged.
+
+    A checkpoint records the newest entry of a chain at some moment. If that
+    entry is gone and the chain now ends below it, the newest entries were
+    deleted (the one tampering a plain chain check cannot see).
+    """
+    found = session.scalar(
+        select(AuditEntry.entry_hash).where(AuditEntry.chain_id == chain_id, AuditEntry.seq == seq)
     )
-    for entry in session.scalars(stmt):
-        if entry.seq != expected_seq:
-            yield ChainProblem(chain_id, entry.seq, f"entries {expected_seq} to {entry.seq - 1} are missing")
-            expected_seq = entry.seq
-        if entry.prev_hash != prev:
-            yield ChainProblem(chain_id, entry.seq, "does not follow the entry before it")
-        if entry_hash(entry, chain_id, entry.seq, entry.prev_hash) != entry.entry_hash:
-            yield ChainProblem(chain_id, entry.seq, "has been changed since it was written")
-        prev = entry.entry_hash
-        expected_seq += 1
+    if found is None:
+        head_seq, _ = chain_head(session, chain_id)
+        if head_seq < seq:
+            return ChainProblem(
+                chain_id,
+                seq,
+                f"is missing: the chain now ends at entry {head_seq}, but the application log "
+                f"recorded entry {seq}, so the newest entries have been deleted",
+            )
+        return ChainProblem(chain_id, seq, "is missing, though the application log recorded it")
+    if found != digest:
+        return ChainProblem(
+            chain_id,
+            seq,
+            "has a different hash from the one the application log recorded (the chain was rewritten)",
+        )
+    return None
+
+
+def parse_checkpoint(value: str) -> tuple[int, int, str]:
+    """Read ``CHAIN:SEQ:HASH`` as logged in an ``audit_checkpoint`` line."""
+    parts = value.strip().split(":")
+    if len(parts) != 3:
+        raise ValueError("a checkpoint is CHAIN:SEQ:HASH, e.g. 3:1204:9f86d0...")
+    chain, seq, digest = parts
+    if not (chain.isdigit() and seq.isdigit()):
+        raise ValueError("a checkpoint's chain and sequence number are whole numbers")
+    digest = digest.lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("a checkpoint's hash is 64 hexadecimal characters")
+    return int(chain), int(seq), digest
 
 
 def chain_ids(session: Session) -> list[int]:
@@ -235,17 +327,18 @@ def chain_ids(session: Session) -> list[int]:
 
 
 def chain_heads(session: Session) -> dict[int, tuple[int, str]]:
-    """The newest (seq, hash) of every chain."""
-    heads: dict[int, tuple[int, str]] = {}
+    """The newest (seq, hash) of every chain, in one query."""
+    newest = (
+        select(AuditEntry.chain_id, func.max(AuditEntry.seq).label("seq"))
+        .group_by(AuditEntry.chain_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(AuditEntry.chain_id, func.max(AuditEntry.seq)).group_by(AuditEntry.chain_id)
+        select(AuditEntry.chain_id, AuditEntry.seq, AuditEntry.entry_hash)
+        .join(newest, (AuditEntry.chain_id == newest.c.chain_id) & (AuditEntry.seq == newest.c.seq))
+        .order_by(AuditEntry.chain_id)
     ).all()
-    for chain_id, seq in rows:
-        digest = session.scalar(
-            select(AuditEntry.entry_hash).where(AuditEntry.chain_id == chain_id, AuditEntry.seq == seq)
-        )
-        heads[chain_id] = (seq, digest)
-    return heads
+    return {chain_id: (seq, digest) for chain_id, seq, digest in rows}
 
 
 _last_checkpoint = 0.0
@@ -259,8 +352,14 @@ def log_checkpoint_if_due(session: Session, interval_seconds: int) -> None:
     ``flask rj audit-verify --checkpoint CHAIN:SEQ:HASH``.
     """
     global _last_checkpoint
-    if time.monotonic() - _last_checkpoint < interval_seconds:
+    if _last_checkpoint and time.monotonic() - _last_checkpoint < interval_seconds:
         return
     _last_checkpoint = time.monotonic()
     for chain_id, (seq, digest) in chain_heads(session).items():
         log.info("audit checkpoint", extra={"audit_checkpoint": f"{chain_id}:{seq}:{digest}"})
+
+
+def reset_checkpoint_timer() -> None:
+    """Make the next unit of work log a checkpoint (tests, and after a restart)."""
+    global _last_checkpoint
+    _last_checkpoint = 0.0

@@ -54,6 +54,7 @@ def upgrade():
         sa.Column("trained_for_sensitive_cases", sa.Boolean(), nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("password_changed_at", rj_scheduler.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("totp_secret", sa.String(length=64), nullable=True),
         sa.Column("totp_enrolled_at", rj_scheduler.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("totp_last_timestep", sa.Integer(), nullable=True),

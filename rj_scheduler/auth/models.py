@@ -60,6 +60,8 @@ class User(Base):
     trained_for_sensitive_cases: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str] = mapped_column(Text)
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=now)
+    # Set when a manager chose the password: the user replaces it at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enrolled_at: Mapped[dt.datetime | None]
     # The last TOTP time step accepted: a code is accepted once only.

@@ -17,6 +17,7 @@ class DayField(DateField):
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
+            self.raw_data = None  # the widget then shows empty boxes
             return
         if len(valuelist) != 3:
             self.raw_data = ["", "", ""]

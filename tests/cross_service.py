@@ -1,0 +1,111 @@
+"""The cross-service registry: how to make another service's object for each URL parameter.
+
+``tests/test_architecture.py`` signs in a manager of service A and requests
+every registered rule, with every method, with its URL parameters naming
+objects of service B; every answer must be 404. A rule whose parameter is not
+in ``PARAMETER_FACTORIES`` fails that test: when you add a route with a new
+parameter, add a function here that creates an object of the given service
+and returns the value that goes in the URL (a public id or a reference).
+
+A key is a parameter name (``"user_public_id"``), or ``"endpoint:parameter"``
+when a generic name such as ``public_id`` names different objects on
+different routes (``"notify.outbox_message:public_id"``); the qualified key
+wins. A rule whose parameters name no object at all (a choice within the
+user's own service, such as a message kind) is listed in
+``OWN_SERVICE_ENDPOINTS`` with the reason it cannot reach another service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from rj_scheduler.auth.models import Role, Service
+from rj_scheduler.extensions import db
+from tests.factories import make_user
+
+
+def _user_public_id(service: Service) -> str:
+    return make_user(service, Role.FACILITATOR).public_id
+
+
+# URL parameter name -> a function making an object of that service and returning its URL value.
+PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
+    "user_public_id": _user_public_id,
+}
+
+# endpoint -> why its URL parameters cannot name another service's object.
+OWN_SERVICE_ENDPOINTS: dict[str, str] = {}
+
+SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+
+@dataclass
+class CrossServiceReport:
+    """What the probe found: the requests that did not answer 404, and how many were made."""
+
+    failures: list[str]
+    probed: list[str]
+
+
+def _is_public(app: Flask, endpoint: str) -> bool:
+    return bool(getattr(app.view_functions[endpoint], "_rj_public", False))
+
+
+def _factory(
+    factories: dict[str, Callable[[Service], str]], endpoint: str, name: str
+) -> Callable[[Service], str] | None:
+    return factories.get(f"{endpoint}:{name}") or factories.get(name)
+
+
+def probe_other_service_urls(
+    app: Flask,
+    client: FlaskClient,
+    other_service: Service,
+    factories: dict[str, Callable[[Service], str]] = PARAMETER_FACTORIES,
+    own_service_endpoints: dict[str, str] = OWN_SERVICE_ENDPOINTS,
+) -> CrossServiceReport:
+    """Request every parameterised, non-public rule with another service's objects.
+
+    ``client`` is signed in as a member of a different service. Every answer
+    must be 404 (never 200, a redirect, 403 or 500): another service's object
+    must be indistinguishable from one that does not exist.
+    """
+    report = CrossServiceReport(failures=[], probed=[])
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static") or not rule.arguments:
+            continue
+        if _is_public(app, rule.endpoint) or rule.endpoint in own_service_endpoints:
+            continue
+        missing = sorted(name for name in rule.arguments if _factory(factories, rule.endpoint, name) is None)
+        if missing:
+            report.failures.append(
+                f"{rule.rule} ({rule.endpoint}): no factory for URL parameter(s) {', '.join(missing)}. "
+                "Add one to PARAMETER_FACTORIES in tests/cross_service.py that creates an object of "
+                "the given service and returns its URL value (key it 'endpoint:parameter' if the "
+                "name is generic), or, if the parameters name no object, list the endpoint in "
+                "OWN_SERVICE_ENDPOINTS with the reason."
+            )
+            continue
+        for method in sorted((rule.methods or set()) - SKIPPED_METHODS):
+            values = {
+                name: _factory(factories, rule.endpoint, name)(other_service)  # type: ignore[misc]
+                for name in rule.arguments
+            }
+            db.session.commit()  # the objects outlive the request's rollback of a refusal
+            built = rule.build(values, append_unknown=False)
+            assert built is not None, f"could not build {rule.rule} from {values}"
+            url = built[1]
+            response = client.open(url, method=method)
+            report.probed.append(f"{method} {rule.rule}")
+            if response.status_code != 404:
+                location = response.headers.get("Location", "")
+                report.failures.append(
+                    f"{method} {url} ({rule.endpoint}) answered {response.status_code}"
+                    f"{' to ' + location if location else ''}, not 404: look the object up "
+                    "within the signed-in user's service before anything else."
+                )
+    return report

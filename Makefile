@@ -44,7 +44,8 @@ test: install assets
 test-postgres: install assets
 	@set -e; db="rj_test_$$$$_$$(date +%s)"; \
 	psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $$db"; \
-	trap 'psql "$(PG_URL)/postgres" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)"' EXIT; \
+	trap 'PGOPTIONS="-c client_min_messages=warning" psql "$(PG_URL)/postgres" -q -c "DROP DATABASE IF EXISTS $$db WITH (FORCE)" \
+		-c "DROP DATABASE IF EXISTS $${db}_browser WITH (FORCE)"' EXIT; \
 	RJ_TEST_DATABASE_URL="$(PG_URL)/$$db" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -68,7 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _skipped_for_missing_chromium:
         terminalreporter.write_line(
-            f"NOTICE: {len(_skipped_for_missing_chromium)} browser tests were SKIPPED: {SKIP_REASON}.",
+            f"NOTICE: {len(_skipped_for_missing_chromium)} tests SKIPPED. {SKIP_REASON}.",
             yellow=True,
             bold=True,
         )

@@ -83,6 +83,66 @@ SETTINGS: tuple[Setting, ...] = (
         "how many reverse proxies to trust for the client address (X-Forwarded-For)",
     ),
     Setting("LOG_LEVEL", "INFO", "level of the JSON application log on standard error"),
+    # Messaging (rj_scheduler/notify, docs/messaging.md)
+    Setting(
+        "RJ_SMS_BACKEND",
+        "`outbox` in development; required in production",
+        "`twilio` sends SMS; `outbox` keeps them for the Outbox page (production only if set explicitly)",
+    ),
+    Setting(
+        "RJ_EMAIL_BACKEND",
+        "`outbox` in development; required in production",
+        "`smtp` sends email; `outbox` keeps them for the Outbox page (production only if set explicitly)",
+    ),
+    Setting("TWILIO_ACCOUNT_SID", None, "Twilio account SID (required with `RJ_SMS_BACKEND=twilio`)"),
+    Setting("TWILIO_AUTH_TOKEN", None, "Twilio auth token: authenticates API calls and signs webhooks (a secret)"),
+    Setting(
+        "TWILIO_MESSAGING_SERVICE_SID",
+        None,
+        "Twilio Messaging Service that sends the SMS (this or `TWILIO_FROM_NUMBER`)",
+    ),
+    Setting(
+        "TWILIO_FROM_NUMBER",
+        None,
+        "E.164 number SMS come from; a number, not a sender ID, so parties can reply",
+    ),
+    Setting(
+        "TWILIO_API_BASE_URL",
+        None,
+        "send Twilio API requests to this base URL instead of Twilio's hosts (a local mock)",
+    ),
+    Setting("MAIL_SERVER", "localhost", "SMTP server for `RJ_EMAIL_BACKEND=smtp`"),
+    Setting("MAIL_PORT", "25 (465 with SSL, 587 with TLS)", "SMTP port"),
+    Setting("MAIL_USE_TLS", "off", "STARTTLS after connecting"),
+    Setting("MAIL_USE_SSL", "off", "connect with TLS from the start (SMTPS)"),
+    Setting("MAIL_USERNAME", None, "SMTP user name, if the server needs one"),
+    Setting("MAIL_PASSWORD", None, "SMTP password (a secret)"),
+    Setting(
+        "MAIL_DEFAULT_SENDER",
+        "rj-scheduler@localhost in development; required in production with smtp",
+        "the From address of every email",
+    ),
+    Setting(
+        "RJ_SMS_MAX_PER_SECOND",
+        "10",
+        "most SMS one dispatcher sends per second (keep the sum over dispatchers within the account's limit)",
+    ),
+    Setting(
+        "RJ_QUIET_HOURS",
+        "20:00-09:00",
+        "Europe/London hours in which no SMS is sent (they wait); `off` to send at any hour",
+    ),
+    Setting(
+        "RJ_DISPATCH_LEASE_SECONDS",
+        "300",
+        "a message held by a dispatcher that stopped returns to the queue after this long",
+    ),
+    Setting(
+        "RJ_DISPATCH_MAX_ATTEMPTS",
+        "8",
+        "attempts before a message with temporary errors is marked failed",
+    ),
+    Setting("RJ_DISPATCH_THREADS", "16", "messages one dispatcher sends at the same time"),
 )
 
 
@@ -108,6 +168,16 @@ def _secret_key(env: str, instance_path: Path, environ: dict[str, str]) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _messaging(env: str, environ: dict[str, str]) -> dict[str, object]:
+    """The messaging settings; production must name its backends and give what they need."""
+    from rj_scheduler.notify.config import messaging_config
+
+    try:
+        return messaging_config(env, environ)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, object]:
@@ -149,4 +219,5 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "WTF_CSRF_SSL_STRICT": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        **_messaging(env, environ),
     }

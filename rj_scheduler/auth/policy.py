@@ -28,6 +28,9 @@ class Permission(enum.StrEnum):
     MANAGE_OWN_ACCOUNT = "manage_own_account"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_OUTBOX = "view_outbox"
+    EDIT_MESSAGE_WORDING = "edit_message_wording"
+    HANDLE_MESSAGES = "handle_messages"
 
 
 # Which roles hold each permission. Manager includes every supervisor right.
@@ -36,6 +39,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_OWN_ACCOUNT: frozenset(Role),
     Permission.MANAGE_STAFF: frozenset({Role.MANAGER}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.MANAGER}),
+    Permission.VIEW_OUTBOX: frozenset({Role.MANAGER}),
+    Permission.EDIT_MESSAGE_WORDING: frozenset({Role.MANAGER}),
+    Permission.HANDLE_MESSAGES: frozenset(Role),
 }
 
 

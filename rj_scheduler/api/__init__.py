@@ -1,0 +1,1 @@
+"""The partner API: per-partner API keys, idempotent referrals, problem details, OpenAPI."""

@@ -101,7 +101,8 @@ def audit_verify(
     intervals (lines with an `audit_checkpoint` field), with --checkpoint or
     --checkpoints-from.
 
-    Exit status: 0 when every chain and checkpoint checks out, 1 otherwise.
+    Exit status: 0 when every chain and checkpoint checks out, 1 when a problem
+    is found, 2 for a mistake in the options.
     """
     wanted = list(checkpoints)
     if log_file is not None:

@@ -97,6 +97,7 @@ def register_edge(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from rj_scheduler.audit.views import bp as audit_bp
     from rj_scheduler.auth.views import bp as auth_bp
+    from rj_scheduler.cases.views import bp as cases_bp
     from rj_scheduler.dashboard import bp as dashboard_bp
     from rj_scheduler.notify.views import bp as notify_bp
     from rj_scheduler.notify.webhooks import bp as notify_webhooks_bp
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(cases_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(notify_webhooks_bp)
 

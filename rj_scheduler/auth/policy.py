@@ -28,6 +28,11 @@ class Permission(enum.StrEnum):
     MANAGE_OWN_ACCOUNT = "manage_own_account"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_CASE = "view_case"
+    EDIT_CASE = "edit_case"
+    CREATE_REFERRAL = "create_referral"
+    REASSIGN_CASE = "reassign_case"
+    TRIAGE_REFERRAL = "triage_referral"
     VIEW_OUTBOX = "view_outbox"
     EDIT_MESSAGE_WORDING = "edit_message_wording"
     HANDLE_MESSAGES = "handle_messages"
@@ -39,6 +44,12 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_OWN_ACCOUNT: frozenset(Role),
     Permission.MANAGE_STAFF: frozenset({Role.MANAGER}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.MANAGER}),
+    # Small teams cover for each other: every staff member may open and work a case of their service.
+    Permission.VIEW_CASE: frozenset(Role),
+    Permission.EDIT_CASE: frozenset(Role),
+    Permission.CREATE_REFERRAL: frozenset(Role),
+    Permission.REASSIGN_CASE: frozenset({Role.SUPERVISOR, Role.MANAGER}),
+    Permission.TRIAGE_REFERRAL: frozenset({Role.SUPERVISOR, Role.MANAGER}),
     Permission.VIEW_OUTBOX: frozenset({Role.MANAGER}),
     Permission.EDIT_MESSAGE_WORDING: frozenset({Role.MANAGER}),
     Permission.HANDLE_MESSAGES: frozenset(Role),

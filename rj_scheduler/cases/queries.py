@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rj_scheduler.auth.models import Role, User
-from rj_scheduler.cases.models import Case, CaseNote, CaseState, Party, TimelineEvent
+from rj_scheduler.cases.models import Case, CaseNote, CaseState, EqualityMonitoring, Party, TimelineEvent
 
 
 def case_by_reference(session: Session, service_id: int, reference: str) -> Case | None:
@@ -39,6 +39,14 @@ def party_in_case(case: Case, party_public_id: str) -> Party | None:
         if party.public_id == party_public_id:
             return party
     return None
+
+
+def equality_monitoring_recorded(session: Session, party: Party) -> bool:
+    """Whether the party answered equality monitoring (the answers are only ever counted, never shown)."""
+    return (
+        session.scalar(select(EqualityMonitoring.id).where(EqualityMonitoring.party_id == party.id))
+        is not None
+    )
 
 
 def timeline(session: Session, case: Case) -> list[TimelineEvent]:

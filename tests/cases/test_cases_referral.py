@@ -53,9 +53,12 @@ def test_first_contact_is_due_in_five_working_days_for_an_ordinary_case():
 def test_first_contact_due_date_skips_the_easter_bank_holidays_for_sensitive_cases():
     # Thursday 2 April 2026: Good Friday (3rd) and Easter Monday (6th) are not working days.
     case = _referral(
-        make_service(), offence_category="domestic_abuse_related", received_at=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC)
+        make_service(),
+        offence_category="domestic_abuse_related",
+        received_at=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC),
     )
-    assert case.is_sensitive and case.flag_domestic_abuse
+    assert case.is_sensitive
+    assert case.flag_domestic_abuse
     assert case.first_contact_due_on == dt.date(2026, 4, 7)
 
 
@@ -69,7 +72,8 @@ def test_a_party_under_18_makes_the_case_sensitive_and_needs_a_guardian():
     assert "parties[0].guardian_mobile" in refused.value.errors
     child.guardian_name, child.guardian_mobile = "Pat Young", "07700 900456"
     case = _referral(service, parties=[child])
-    assert case.has_party_under_18 and case.is_sensitive
+    assert case.has_party_under_18
+    assert case.is_sensitive
     assert case.first_contact_due_on == dt.date(2026, 3, 4)
 
 
@@ -152,6 +156,8 @@ def test_supporter_is_linked_to_the_party_they_support():
 @time_machine.travel(TUESDAY, tick=False)
 def test_referral_is_on_the_timeline_without_contact_details():
     case = make_case(make_service())
-    summaries = [e.summary for e in db.session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id))]
+    summaries = [
+        e.summary for e in db.session.scalars(select(TimelineEvent).where(TimelineEvent.case_id == case.id))
+    ]
     assert "Referral received from Police." in summaries
     assert all("7700" not in s for s in summaries)

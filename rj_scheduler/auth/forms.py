@@ -14,12 +14,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, PasswordField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from rj_scheduler.auth.models import Role
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 
 
 class LoginForm(FlaskForm):
@@ -95,6 +102,7 @@ class NewStaffForm(StaffForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
+        filters=[_strip],
         validators=[
             DataRequired(message="Enter their email address"),
             Length(max=320),

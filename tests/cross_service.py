@@ -32,9 +32,23 @@ def _user_public_id(service: Service) -> str:
     return make_user(service, Role.FACILITATOR).public_id
 
 
+def _case_ref(service: Service) -> str:
+    from tests.factories import make_case
+
+    return make_case(service).reference
+
+
+def _party_public_id(service: Service) -> str:
+    from tests.factories import make_case
+
+    return make_case(service).parties[0].public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
+    "case_ref": _case_ref,
+    "party_public_id": _party_public_id,
 }
 
 # endpoint -> why its URL parameters cannot name another service's object.

@@ -93,10 +93,13 @@ def _error_page(status: int, template: str) -> tuple[str, int]:
 def register_edge(app: Flask) -> None:
     production = app.config["RJ_ENV"] == "production"
 
-    @app.before_request
     def start() -> None:
         g.production = production
         _start_request()
+
+    # First, before CSRFProtect's own check: a refused form still gets a request
+    # id (header and log line) and the audit context.
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
 
     app.after_request(_security_headers)
     app.register_blueprint(health)

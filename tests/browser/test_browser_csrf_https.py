@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import pyotp
 import pytest
 import trustme
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 from werkzeug.serving import make_server
 
 from rj_scheduler.web import CONTENT_SECURITY_POLICY
@@ -127,7 +127,7 @@ def _sign_in(page: Page, server: LiveServer, user: StaffMember) -> list[str]:
     page.get_by_label(re.compile("code", re.IGNORECASE)).fill(pyotp.TOTP(user.totp_secret).now())
     submit(page, page.get_by_role("button", name="Continue").click)
     expect(page).to_have_url(f"{server.url}/dashboard")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.remove_listener("request", note)
     return referers
 
@@ -136,12 +136,16 @@ def _assert_still_signed_in(page: Page, server: LiveServer) -> None:
     response = visit(page, f"{server.url}/dashboard")
     assert response.status == 200
     expect(page).to_have_url(f"{server.url}/dashboard")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def _assert_friendly_csrf_page(page: Page, status: int) -> None:
-    assert status == 400
+def _assert_friendly_csrf_page(page: Page, response: Response) -> None:
+    assert response.status == 400
     expect(page.get_by_role("heading", level=1)).to_have_text(FRIENDLY_CSRF_TITLE)
+    headers = response.all_headers()
+    assert headers["strict-transport-security"].startswith("max-age=31536000")
+    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["x-request-id"]), "a refused form still gets a request id"
 
 
 def test_sign_in_form_posts_over_https_with_a_token_and_a_same_origin_referer(secure_page, https_server):
@@ -165,7 +169,7 @@ def test_a_form_with_a_forged_csrf_token_is_refused_with_a_friendly_400_and_chan
     )
     response = submit(secure_page, secure_page.get_by_role("button", name="Sign out").click)
 
-    _assert_friendly_csrf_page(secure_page, response.status)
+    _assert_friendly_csrf_page(secure_page, response)
     _assert_still_signed_in(secure_page, https_server)
 
 
@@ -180,7 +184,7 @@ def test_a_form_without_a_csrf_token_is_refused_with_a_friendly_400_and_changes_
     )
     response = submit(secure_page, secure_page.get_by_role("button", name="Sign out").click)
 
-    _assert_friendly_csrf_page(secure_page, response.status)
+    _assert_friendly_csrf_page(secure_page, response)
     _assert_still_signed_in(secure_page, https_server)
 
 
@@ -206,7 +210,7 @@ def test_a_cross_site_post_is_refused_with_400_even_with_a_valid_token(
 
     assert response.request.method == "POST"
     assert response.request.headers.get("referer", "").startswith(hostile_server)
-    _assert_friendly_csrf_page(secure_page, response.status)
+    _assert_friendly_csrf_page(secure_page, response)
     _assert_still_signed_in(secure_page, https_server)
 
 

@@ -399,7 +399,7 @@ class Dispatcher:
                 _T.c.claim_token == job.token,
                 _T.c.status == MessageStatus.SENDING.value,
             )
-            release = {"claim_token": None, "claimed_by": None}
+            release = {"claim_token": None}  # claimed_by stays: which dispatcher sent it
             if result.outcome == "sent":
                 values = {
                     "status": MessageStatus.SENT.value,
@@ -459,14 +459,17 @@ class Dispatcher:
 
     def _after_record(self, session, sent_ids: list[int], failed_ids: list[int]) -> None:
         if failed_ids:
-            for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(failed_ids))):
+            failed = select(OutboxMessage).where(OutboxMessage.id.in_(failed_ids))
+            for message in session.scalars(failed.execution_options(populate_existing=True)):
                 tell_staff_about_failure(message)
         if sent_ids:
             early = session.scalars(
-                select(OutboxMessage).where(
+                select(OutboxMessage)
+                .where(
                     OutboxMessage.id.in_(sent_ids),
                     OutboxMessage.provider_id.in_(select(UnmatchedStatusCallback.message_sid)),
                 )
+                .execution_options(populate_existing=True)
             ).all()
             for message in early:
                 apply_early_status_callback(session, message)

@@ -142,6 +142,8 @@ class FakeTwilioBehaviour:
     fault: tuple[int, int | None] | None = None
     fault_count: int | None = None
     per_number: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The SID to answer with (default: a new random one per message).
+    sid: str | None = None
 
 
 class FakeTwilio:
@@ -171,6 +173,8 @@ class FakeTwilio:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if "To" not in form or "Body" not in form:  # a client that died mid-request
+                    return self._answer(400, {"code": 21604, "message": "'To' is required", "status": 400})
                 if not self.path.endswith("/Messages.json") or "Authorization" not in self.headers:
                     return self._answer(400, {"code": 20001, "message": "bad request", "status": 400})
                 behaviour = fake.behaviour
@@ -194,7 +198,7 @@ class FakeTwilio:
                         status,
                         {"code": code, "message": f"fault {status}", "more_info": "", "status": status},
                     )
-                sid = "SM" + secrets.token_hex(16)
+                sid = behaviour.sid or "SM" + secrets.token_hex(16)
                 return self._answer(
                     201,
                     {
@@ -209,13 +213,20 @@ class FakeTwilio:
 
             def _answer(self, status: int, body: dict[str, object]) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client went away (e.g. a dispatcher killed on purpose)
+                    self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address) -> None:
+                pass  # a client killed mid-request is expected in these tests
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

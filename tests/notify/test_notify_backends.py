@@ -24,7 +24,9 @@ def _email(**overrides) -> OutgoingEmail:
         "subject": "Your appointment on Tuesday 3 March",
         "text": "Hello Alex,\n\nSee you on Tuesday.",
         "html": "<p>Hello Alex,</p><p>See you on Tuesday.</p>",
-        "attachments": (Attachment("appointment.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),),
+        "attachments": (
+            Attachment("appointment.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+        ),
     }
     values.update(overrides)
     return OutgoingEmail(**values)
@@ -84,9 +86,13 @@ def test_twilio_backend_sends_through_the_contract_mock(prism_twilio):
 
 def test_prism_rejects_a_request_that_breaks_twilios_contract(prism_twilio):
     url = f"{prism_twilio.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-    missing_to = requests.post(url, data={"From": FROM_NUMBER, "Body": "hi"}, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+    missing_to = requests.post(
+        url, data={"From": FROM_NUMBER, "Body": "hi"}, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10
+    )
     assert missing_to.status_code == 422
-    unauthenticated = requests.post(url, data={"To": "+447700900123", "From": FROM_NUMBER, "Body": "hi"}, timeout=10)
+    unauthenticated = requests.post(
+        url, data={"To": "+447700900123", "From": FROM_NUMBER, "Body": "hi"}, timeout=10
+    )
     assert unauthenticated.status_code == 401
 
 

@@ -15,7 +15,11 @@ from rj_scheduler.db import now
 from rj_scheduler.extensions import db
 from rj_scheduler.notify import queries
 from rj_scheduler.notify.backends import Attachment
-from rj_scheduler.notify.checks import quiet_hours_end, register_still_relevant_check, unregister_still_relevant_check
+from rj_scheduler.notify.checks import (
+    quiet_hours_end,
+    register_still_relevant_check,
+    unregister_still_relevant_check,
+)
 from rj_scheduler.notify.dispatcher import RateLimiter, backoff_seconds
 from rj_scheduler.notify.exceptions import WordingRefused
 from rj_scheduler.notify.models import MessageStatus, OutboxMessage
@@ -46,14 +50,21 @@ def party(lead):
 
 def _queue(party, channel="sms", key=None, **kwargs) -> OutboxMessage:
     return queue_party_message(
-        party, "appointment_reminder", channel, VALUES, idempotency_key=key or f"test:{party.id}:{channel}", **kwargs
+        party,
+        "appointment_reminder",
+        channel,
+        VALUES,
+        idempotency_key=key or f"test:{party.id}:{channel}",
+        **kwargs,
     )
 
 
 def _make_due(message: OutboxMessage) -> None:
     """The backoff has elapsed."""
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message.id).values(available_at=now() - dt.timedelta(seconds=1))
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(available_at=now() - dt.timedelta(seconds=1))
     )
 
 
@@ -67,7 +78,9 @@ def test_the_same_idempotency_key_never_creates_a_second_message(party):
     second = _queue(party, key="reminder:meeting-1:party")
     assert first.id == second.id
     count = db.session.scalar(
-        select(db.func.count()).select_from(OutboxMessage).where(OutboxMessage.idempotency_key == "reminder:meeting-1:party")
+        select(db.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == "reminder:meeting-1:party")
     )
     assert count == 1
 
@@ -90,7 +103,9 @@ def test_outbox_backend_keeps_the_message_instead_of_sending(party, run_dispatch
 
 
 def test_email_is_sent_over_smtp_with_its_attachment(party, run_dispatcher, smtp_server):
-    message = _queue(party, "email", attachments=[Attachment("appointment.ics", "text/calendar", b"BEGIN:VCALENDAR")])
+    message = _queue(
+        party, "email", attachments=[Attachment("appointment.ics", "text/calendar", b"BEGIN:VCALENDAR")]
+    )
     run_dispatcher(**smtp_config(smtp_server.port))
     [received] = smtp_server.messages()
     assert received["To"].addresses[0].addr_spec == party.email
@@ -151,14 +166,18 @@ def test_temporary_errors_give_up_after_the_maximum_attempts(party, run_dispatch
     assert len(fake_twilio.requests) == 3
 
 
-def test_invalid_number_ends_as_a_clear_failure_on_the_case_and_tells_the_lead(lead, party, run_dispatcher, fake_twilio):
+def test_invalid_number_ends_as_a_clear_failure_on_the_case_and_tells_the_lead(
+    lead, party, run_dispatcher, fake_twilio
+):
     fake_twilio.behaviour = FakeTwilioBehaviour(per_number={party.mobile_e164: (400, 21211)})
     message = _queue(party)
     stats = run_dispatcher(**twilio_config(fake_twilio.base_url))
-    assert stats.failed == 1 and stats.retried == 0
+    assert stats.failed == 1
+    assert stats.retried == 0
     message = _reload(message)
     assert message.status == MessageStatus.FAILED
-    assert "21211" in message.last_error and "not valid" in message.last_error
+    assert "21211" in message.last_error
+    assert "not valid" in message.last_error
     assert queries.failed_messages(party.service_id, case_id=party.case_id) == [message]
     assert queries.failed_messages(party.service_id, facilitator_id=lead.id) == [message]
     # Nothing is retried.
@@ -166,7 +185,9 @@ def test_invalid_number_ends_as_a_clear_failure_on_the_case_and_tells_the_lead(l
     assert run_dispatcher(**twilio_config(fake_twilio.base_url)).claimed <= 1
     assert len(fake_twilio.requests) == 1
     staff_email = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.user_id == lead.id, OutboxMessage.kind == "staff_message_failed")
+        select(OutboxMessage).where(
+            OutboxMessage.user_id == lead.id, OutboxMessage.kind == "staff_message_failed"
+        )
     )
     assert staff_email is not None
     assert "could not be sent" in staff_email.subject
@@ -184,7 +205,14 @@ def test_unsubscribed_recipient_is_not_retried(party, run_dispatcher, fake_twili
 def test_consent_withdrawn_after_queueing_suppresses_the_message_with_the_reason(party, run_dispatcher):
     message = _queue(party)
     party.consent_records.append(
-        ConsentRecord(service_id=party.service_id, party_id=party.id, kind="sms", given=False, recorded_at=now(), method="phone")
+        ConsentRecord(
+            service_id=party.service_id,
+            party_id=party.id,
+            kind="sms",
+            given=False,
+            recorded_at=now(),
+            method="phone",
+        )
     )
     db.session.flush()
     assert run_dispatcher().suppressed == 1
@@ -212,7 +240,8 @@ def test_no_sms_in_quiet_hours_by_default(party, run_dispatcher):
         sms = _queue(party)
         email = _queue(party, "email")
         stats = run_dispatcher(RJ_QUIET_HOURS="20:00-09:00")
-    assert stats.deferred == 1 and stats.kept == 1
+    assert stats.deferred == 1
+    assert stats.kept == 1
     sms = _reload(sms)
     assert sms.status == MessageStatus.PENDING
     assert sms.available_at == dt.datetime(2026, 7, 2, 8, 0, tzinfo=dt.UTC)  # 09:00 London
@@ -260,7 +289,15 @@ def test_discreet_party_gets_discreet_wording_and_never_the_names_given(party):
 
 def test_a_services_own_wording_is_used(lead, party):
     manager = make_user(lead.service, Role.MANAGER)
-    save_wording(lead.service, "appointment_reminder", "sms", "discreet", None, "See you ((appointment_date)).", manager)
+    save_wording(
+        lead.service,
+        "appointment_reminder",
+        "sms",
+        "discreet",
+        None,
+        "See you ((appointment_date)).",
+        manager,
+    )
     assert _queue(party).body_text == "See you Tuesday 3 March."
 
 
@@ -268,7 +305,12 @@ def test_staff_email_goes_through_the_same_engine(lead, run_dispatcher, smtp_ser
     message = send_staff_email(
         lead,
         "staff_sign_off_decision",
-        {"case_reference": "T-1", "decision": "signed off", "decided_by": "Sam Supervisor", "link": "https://x.example.org"},
+        {
+            "case_reference": "T-1",
+            "decision": "signed off",
+            "decided_by": "Sam Supervisor",
+            "link": "https://x.example.org",
+        },
     )
     run_dispatcher(**smtp_config(smtp_server.port))
     [received] = smtp_server.messages()
@@ -279,7 +321,9 @@ def test_staff_email_goes_through_the_same_engine(lead, run_dispatcher, smtp_ser
 
 def test_a_closed_staff_account_gets_no_email(lead, run_dispatcher):
     message = send_staff_email(
-        lead, "staff_sign_off_decision", {"case_reference": "T-1", "decision": "x", "decided_by": "y", "link": "z"}
+        lead,
+        "staff_sign_off_decision",
+        {"case_reference": "T-1", "decision": "x", "decided_by": "y", "link": "z"},
     )
     lead.is_active_account = False
     db.session.flush()
@@ -305,4 +349,3 @@ def test_rate_limiter_spaces_sms_to_the_cap():
     for _ in range(6):
         limiter.acquire()
     assert time.monotonic() - started >= 0.25 - 0.01
-

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -130,6 +130,31 @@ def db_session(request: pytest.FixtureRequest, app: Flask) -> Iterator[scoped_se
         outer.rollback()
         connection.close()
         db.session = original  # type: ignore[assignment]
+
+
+def _like_a_real_request(sender: Flask, **extra: object) -> None:
+    """Make each test request start as it would on a real server.
+
+    The test keeps one app context pushed, and Flask reuses it for each request,
+    so ``g`` (Flask-Login's cached user, queued audit entries) would carry from
+    one request to the next: give each request an empty ``g``. And data the test
+    set up is only flushed, so a refused request (rolled back by the unit of
+    work) would take it too: commit it first, inside the test's own transaction,
+    which is still rolled back at the end.
+    """
+    for key in list(vars(g)):
+        delattr(g, key)
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def real_request_boundaries(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "no_db_isolation" in request.keywords:
+        yield
+        return
+    request_started.connect(_like_a_real_request)
+    yield
+    request_started.disconnect(_like_a_real_request)
 
 
 @pytest.fixture

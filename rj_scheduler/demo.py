@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from rj_scheduler.auth.models import Role, Service, User
 from rj_scheduler.auth.passwords import hash_password
+from rj_scheduler.cases.demo import load_demo as load_cases_demo
 from rj_scheduler.extensions import db
 
 DEMO_PASSWORD = "demo restorative meeting"  # noqa: S105  (invented, printed for the demo)
@@ -40,7 +41,7 @@ class DemoContext:
 
 
 # Capability loaders, in order: each takes the DemoContext.
-DEMO_LOADERS: list[Callable[[DemoContext], None]] = []
+DEMO_LOADERS: list[Callable[[DemoContext], None]] = [load_cases_demo]
 
 
 def _service(code: str, name: str) -> Service:

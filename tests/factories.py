@@ -130,12 +130,14 @@ def make_consenting_party(case, role: str = "victim", *, contacted: bool = True,
 
 
 def make_ready_case(service: Service | None = None, *, lead: User | None = None):
-    """A case whose victim and offender were contacted and agreed to take part, moved to ready."""
-    from rj_scheduler.cases.services import change_state
+    """A case whose victim and offender were contacted and agreed to take part, put in "ready".
 
+    The state is set directly: other capabilities' readiness checks (assessments) are not run.
+    """
     lead = lead or make_user(service)
     case = make_case(lead.service, lead=lead)
     for party in case.parties:
         give_full_consent(party)
-    change_state(case, "ready", actor=lead, at=now())
+    case.state = "ready"
+    db.session.flush()
     return case

@@ -58,4 +58,4 @@ def readiness(case: Case) -> list[ReadinessItem]:
 
 def readiness_blockers(case: Case) -> list[str]:
     """What stops ``case`` being ready, in plain English (empty when it is ready)."""
-    return [f"Not yet met: {item.label}." for item in readiness(case) if not item.met]
+    return [f"Not yet met: {item.label.rstrip('.')}." for item in readiness(case) if not item.met]

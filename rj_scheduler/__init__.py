@@ -95,8 +95,11 @@ def register_edge(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from rj_scheduler.api.key_views import bp as api_keys_bp
+    from rj_scheduler.api.views import bp as api_bp
     from rj_scheduler.audit.views import bp as audit_bp
     from rj_scheduler.auth.views import bp as auth_bp
+    from rj_scheduler.cases.self_referral import bp as self_referral_bp
     from rj_scheduler.cases.views import bp as cases_bp
     from rj_scheduler.dashboard import bp as dashboard_bp
     from rj_scheduler.notify.views import bp as notify_bp
@@ -108,6 +111,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(notify_webhooks_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_keys_bp)
+    app.register_blueprint(self_referral_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """Imports every capability's models so the metadata (and Alembic) sees them all."""
 
+from rj_scheduler.api import models as api_models
 from rj_scheduler.audit import models as audit_models
 from rj_scheduler.auth import models as auth_models
 from rj_scheduler.cases import models as cases_models
 from rj_scheduler.notify import models as notify_models
 
-__all__ = ["audit_models", "auth_models", "cases_models", "notify_models"]
+__all__ = ["api_models", "audit_models", "auth_models", "cases_models", "notify_models"]

@@ -44,11 +44,20 @@ def _party_public_id(service: Service) -> str:
     return make_case(service).parties[0].public_id
 
 
+def _api_key_public_id(service: Service) -> str:
+    from rj_scheduler.api.services import create_api_key
+    from rj_scheduler.db import now
+
+    key, _full_key = create_api_key(service, partner_name="Probe Police", source="police", actor=None, at=now())
+    return key.public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
     "case_ref": _case_ref,
     "party_public_id": _party_public_id,
+    "api_key_public_id": _api_key_public_id,
 }
 
 # endpoint -> why its URL parameters cannot name another service's object.

@@ -36,6 +36,7 @@ class Permission(enum.StrEnum):
     VIEW_OUTBOX = "view_outbox"
     EDIT_MESSAGE_WORDING = "edit_message_wording"
     HANDLE_MESSAGES = "handle_messages"
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 # Which roles hold each permission. Manager includes every supervisor right.
@@ -53,6 +54,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_OUTBOX: frozenset({Role.MANAGER}),
     Permission.EDIT_MESSAGE_WORDING: frozenset({Role.MANAGER}),
     Permission.HANDLE_MESSAGES: frozenset(Role),
+    Permission.MANAGE_API_KEYS: frozenset({Role.MANAGER}),
 }
 
 

@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from rj_scheduler.dashboard import bp as dashboard_bp
     from rj_scheduler.notify.views import bp as notify_bp
     from rj_scheduler.notify.webhooks import bp as notify_webhooks_bp
+    from rj_scheduler.risk.views import bp as risk_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(audit_bp)
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(api_keys_bp)
     app.register_blueprint(self_referral_bp)
+    app.register_blueprint(risk_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -52,12 +52,39 @@ def _api_key_public_id(service: Service) -> str:
     return key.public_id
 
 
+def _assessment_public_id(service: Service) -> str:
+    from tests.factories import make_assessment, make_case
+
+    return make_assessment(make_case(service).parties[0], "risk").public_id
+
+
+def _mitigation_public_id(service: Service) -> str:
+    from rj_scheduler.db import now
+    from rj_scheduler.risk.services import add_mitigation
+    from tests.factories import make_assessment, make_case
+
+    assessment = make_assessment(make_case(service).parties[0], "risk")
+    mitigation = add_mitigation(
+        assessment,
+        description="Separate rooms",
+        owner="Facilitator",
+        before_conference=True,
+        actor=assessment.author,
+        at=now(),
+    )
+    return mitigation.public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
     "case_ref": _case_ref,
     "party_public_id": _party_public_id,
     "api_key_public_id": _api_key_public_id,
+    "assessment_public_id": _assessment_public_id,
+    "mitigation_public_id": _mitigation_public_id,
+    # A questionnaire page names no object: the assessment in the same URL is another service's.
+    "risk.questions:page_id": lambda service: "safety",
 }
 
 # endpoint -> why its URL parameters cannot name another service's object.

@@ -141,3 +141,117 @@ def make_ready_case(service: Service | None = None, *, lead: User | None = None)
     case.state = "ready"
     db.session.flush()
     return case
+
+
+# --- risk: assessments and sign-off (issue 4) ----------------------------------------------------
+
+
+def low_risk_answers(party_role: str, kind: str) -> dict[str, str]:
+    """Every question of the newest questionnaire answered with an answer that raises no risk."""
+    from rj_scheduler.risk.questionnaires import default_library
+
+    answers: dict[str, str] = {}
+    for question in default_library().newest(party_role, kind).questions:
+        allowed = question.allowed_values()
+        if allowed is None:
+            answers[question.id] = "Nothing of concern."
+            continue
+        raising = question.risk.raises_when if question.risk else frozenset()
+        answers[question.id] = next(v for v in reversed(allowed) if v not in raising)
+    return answers
+
+
+def make_assessment(
+    party,
+    kind: str = "risk",
+    *,
+    author: User | None = None,
+    answers: dict[str, str] | None = None,
+    final_level: str | None = "low",
+    rationale: str | None = None,
+    suitable: bool | None = True,
+    at=None,
+):
+    """A complete draft assessment (every answer given, final level recorded) written by ``author``."""
+    from rj_scheduler.risk import services
+
+    at = at or now()
+    author = author or make_user(db.session.get(Service, party.service_id))
+    assessment = services.start_assessment(party, kind, actor=author, at=at)
+    services.save_answers(
+        assessment,
+        answers if answers is not None else low_risk_answers(party.role, kind),
+        actor=author,
+        at=at,
+    )
+    if final_level is not None:
+        if final_level != assessment.indicative_level and rationale is None:
+            rationale = "Judged on the facilitator's conversation with them."
+        services.record_level(
+            assessment,
+            final_level=final_level,
+            rationale=rationale,
+            suitable=suitable if kind == "suitability" else None,
+            actor=author,
+            at=at,
+        )
+    return assessment
+
+
+def make_submitted_assessment(party, kind: str = "risk", *, author: User | None = None, at=None, **options):
+    """An assessment submitted for sign-off."""
+    from rj_scheduler.risk import services
+
+    at = at or now()
+    assessment = make_assessment(party, kind, author=author, at=at, **options)
+    services.submit(assessment, actor=assessment.author, at=at)
+    return assessment
+
+
+def make_returned_assessment(party, kind: str = "risk", *, author=None, reviewer=None, at=None, **options):
+    """An assessment a supervisor returned with comments."""
+    from rj_scheduler.risk import services
+
+    at = at or now()
+    assessment = make_submitted_assessment(party, kind, author=author, at=at, **options)
+    reviewer = reviewer or make_user(assessment.author.service, Role.SUPERVISOR)
+    services.decide(
+        assessment,
+        "returned",
+        actor=reviewer,
+        at=at,
+        comments="Say more about the relationship between them.",
+        seen_content_hash=assessment.content_hash,
+        seen_version_number=assessment.version_number,
+    )
+    return assessment
+
+
+def make_signed_off_assessment(party, kind: str = "risk", *, author=None, approver=None, at=None, **options):
+    """An approved assessment (by a manager unless ``approver`` is given, so it counts even when one is needed)."""
+    from rj_scheduler.risk import services
+
+    at = at or now()
+    assessment = make_submitted_assessment(party, kind, author=author, at=at, **options)
+    approver = approver or make_user(assessment.author.service, Role.MANAGER)
+    services.decide(
+        assessment,
+        "approved",
+        actor=approver,
+        at=at,
+        comments=None,
+        seen_content_hash=assessment.content_hash,
+        seen_version_number=assessment.version_number,
+    )
+    return assessment
+
+
+def sign_off_all_assessments(case, *, author: User | None = None, approver: User | None = None, at=None):
+    """Every victim, offender and supporter of ``case`` gets approved suitability and risk assessments."""
+    from rj_scheduler.risk.readiness import kinds_for
+
+    author = author or case.lead_facilitator or make_user(db.session.get(Service, case.service_id))
+    approver = approver or make_user(author.service, Role.MANAGER)
+    for party in list(case.parties):
+        for kind in kinds_for(party):
+            make_signed_off_assessment(party, kind, author=author, approver=approver, at=at)

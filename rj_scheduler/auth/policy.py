@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     EDIT_MESSAGE_WORDING = "edit_message_wording"
     HANDLE_MESSAGES = "handle_messages"
     MANAGE_API_KEYS = "manage_api_keys"
+    EDIT_ASSESSMENT = "edit_assessment"
+    SIGN_OFF_ASSESSMENT = "sign_off_assessment"
+    MANAGE_RISK_SETTINGS = "manage_risk_settings"
 
 
 # Which roles hold each permission. Manager includes every supervisor right.
@@ -55,6 +58,10 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_MESSAGE_WORDING: frozenset({Role.MANAGER}),
     Permission.HANDLE_MESSAGES: frozenset(Role),
     Permission.MANAGE_API_KEYS: frozenset({Role.MANAGER}),
+    # Four eyes is enforced on each assessment as well (rj_scheduler.risk.services.decide).
+    Permission.EDIT_ASSESSMENT: frozenset(Role),
+    Permission.SIGN_OFF_ASSESSMENT: frozenset({Role.SUPERVISOR, Role.MANAGER}),
+    Permission.MANAGE_RISK_SETTINGS: frozenset({Role.MANAGER}),
 }
 
 

@@ -1,0 +1,1 @@
+"""Suitability and risk assessments of each party, supervisor sign-off, and the readiness they gate."""

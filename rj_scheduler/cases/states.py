@@ -82,7 +82,7 @@ def transition_refusals(
             reasons.append("Assign a lead facilitator first.")
     if target == S.ASSESSING and current == S.CONTACTING and not facts.someone_contacted_and_consenting:
         reasons.append("No victim or offender has been contacted and agreed to take part yet.")
-    if target in (S.READY, S.SCHEDULED) and current in (S.ASSESSING, S.READY):
+    if target in (S.READY, S.SCHEDULED):
         reasons.extend(facts.readiness_blockers)
     return reasons
 
@@ -91,14 +91,17 @@ def derived_state(current: CaseState, facts: CaseFacts) -> CaseState | None:
     """The state the facts call for, or None to stay.
 
     A referred case moves to contacting once anyone has been contacted (after
-    triage); a contacting case moves to assessing once a contacted victim or
+    triage, with a lead facilitator); a contacting case moves to assessing once a contacted victim or
     offender agrees to take part; a ready case goes back to assessing when it is
     no longer ready (for example, consent to take part was withdrawn).
     """
     current = CaseState(current)
-    if current == S.REFERRED and facts.anyone_contacted and not facts.needs_triage:
-        if facts.someone_contacted_and_consenting:
-            return S.ASSESSING
+    if (
+        current == S.REFERRED
+        and facts.anyone_contacted
+        and not facts.needs_triage
+        and facts.has_lead_facilitator
+    ):
         return S.CONTACTING
     if current == S.CONTACTING and facts.someone_contacted_and_consenting:
         return S.ASSESSING

@@ -463,8 +463,9 @@ def party_page(case_ref: str, party_public_id: str):
 def edit_party(case_ref: str, party_public_id: str):
     case, party = _load_party(case_ref, party_public_id)
     form = PartyForm(obj=party if request.method == "GET" else None)
-    form.role.data = party.role
-    form.supports.choices = as_choices(_supports_choices(case))
+    # The role (and whom a supporter supports) is fixed once the person is added.
+    del form.role
+    del form.supports
     if request.method == "GET":
         form.mobile.data = format_mobile(party.mobile_e164)
         form.guardian_mobile.data = format_mobile(party.guardian_mobile_e164)

@@ -275,3 +275,30 @@ def test_team_list_filters_and_searches_within_the_service(team, signed_in):
     page = client.get("/cases?state=assessing").get_data(as_text=True)
     assert re.search(rf">{mine.reference}<", page)
     assert other.reference not in page
+
+
+def test_changing_a_partys_details_keeps_their_role_and_validates_the_email(team, signed_in):
+    service, lead, _ = team
+    case = make_case(service, lead=lead)
+    victim = case.parties[0]
+    client = signed_in(lead)
+    url = f"/cases/{case.reference}/parties/{victim.public_id}/edit"
+    refused = client.post(url, data={"full_name": "Vera Victim", "email": "vera@", "language": "en"})
+    assert refused.status_code == 400
+    assert "Enter an email address in the correct format" in refused.get_data(as_text=True)
+    ok = client.post(
+        url,
+        data={
+            "full_name": "Vera Victim",
+            "email": "vera@example.org",
+            "mobile": "+44 7700 900555",
+            "language": "cy",
+        },
+    )
+    assert ok.status_code == 302
+    assert (victim.role, victim.email, victim.mobile_e164, victim.language) == (
+        "victim",
+        "vera@example.org",
+        "+447700900555",
+        "cy",
+    )

@@ -152,10 +152,8 @@ def test_a_derived_state_is_always_one_the_table_allows(current, contacted, cons
     )
     target = derived_state(current, facts)
     if target is not None:
-        path_ok = target in ALLOWED[current] or (
-            current == S.REFERRED and target == S.ASSESSING and S.CONTACTING in ALLOWED[current]
-        )
-        assert path_ok
+        assert target in ALLOWED[current]
+        assert transition_refusals(current, target, facts) == []
 
 
 # --- through the service, on the database -----------------------------------------------------

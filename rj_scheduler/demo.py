@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import click
 from sqlalchemy import select
 
+from rj_scheduler.api.demo import load_demo as load_api_demo
 from rj_scheduler.auth.models import Role, Service, User
 from rj_scheduler.auth.passwords import hash_password
 from rj_scheduler.cases.demo import load_demo as load_cases_demo
@@ -41,7 +42,7 @@ class DemoContext:
 
 
 # Capability loaders, in order: each takes the DemoContext.
-DEMO_LOADERS: list[Callable[[DemoContext], None]] = [load_cases_demo]
+DEMO_LOADERS: list[Callable[[DemoContext], None]] = [load_cases_demo, load_api_demo]
 
 
 def _service(code: str, name: str) -> Service:

@@ -48,6 +48,17 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _derived(seed: str) -> tuple[str, str]:
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return digest[:12], digest[12:52]
+
+
+def derived_key(seed: str) -> str:
+    """The full key ``create_api_key(..., secret_seed=seed)`` makes (demo data only)."""
+    prefix, secret = _derived(seed)
+    return f"{KEY_SCHEME}_{prefix}_{secret}"
+
+
 def display_prefix(key: ApiKey) -> str:
     """How a key is shown once it is stored: its prefix, never its secret."""
     return f"{KEY_SCHEME}_{key.prefix}_…"
@@ -80,11 +91,9 @@ def create_api_key(
         errors["source"] = "Select who the partner is"
     if errors:
         raise ApiKeyInvalid(errors)
-    if secret_seed is None:
-        prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    else:
-        digest = hashlib.sha256(secret_seed.encode()).hexdigest()
-        prefix, secret = digest[:12], digest[12:52]
+    prefix, secret = (
+        (secrets.token_hex(6), secrets.token_urlsafe(32)) if secret_seed is None else _derived(secret_seed)
+    )
     key = ApiKey(
         service_id=service.id,
         partner_name=partner_name,

@@ -106,3 +106,23 @@ def test_the_api_keys_page_is_in_a_managers_menu_only(signed_in):
 
     assert 'href="/api-keys"' in manager_page
     assert 'href="/api-keys"' not in facilitator_page
+
+
+def test_the_demo_loader_makes_one_key_and_prints_the_same_working_key_each_time(client):
+    from rj_scheduler.api.demo import load_demo
+    from rj_scheduler.demo import DemoContext
+
+    service = make_service()
+    manager = make_user(service, Role.MANAGER, email="demo-manager@example.org")
+    runs = []
+    for _ in range(2):
+        context = DemoContext(
+            service=service, users={"manager@example.org": manager}, other_service=make_service()
+        )
+        load_demo(context)
+        runs.append("\n".join(context.notes))
+
+    assert runs[0] == runs[1]
+    [full_key] = set(KEY_PATTERN.findall(runs[0]))
+    assert len(db.session.scalars(select(ApiKey).where(ApiKey.service_id == service.id)).all()) == 1
+    assert post_referral(client, full_key, referral_body()).status_code == 201

@@ -15,7 +15,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSubmitInput, GovTextInput
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -171,7 +171,7 @@ class SelfReferralForm(FlaskForm):
 
 
 def _service(service_code: str) -> Service:
-    service = db.session.scalar(select(Service).where(Service.code == service_code.upper()[:10]))
+    service = db.session.scalar(select(Service).where(func.upper(Service.code) == service_code.upper()[:10]))
     if service is None:
         abort(404)
     return service

@@ -360,3 +360,27 @@ def test_a_body_over_the_size_limit_is_a_413_problem(app, client):
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert_conforms(response, "/api/v1/referrals", "POST")
+
+
+def test_an_unexpected_failure_is_a_500_problem_and_saves_nothing(client, monkeypatch):
+    from rj_scheduler.api import services as api_services
+
+    service = make_service()
+    _key, full_key = make_api_key(service)
+
+    real_file_referral = api_services.file_referral
+
+    def fails_after_writing(key, body, *, idempotency_key, at):
+        real_file_referral(key, body, idempotency_key=idempotency_key, at=at)
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(api_services, "file_referral", fails_after_writing)
+
+    response = post_referral(client, full_key, referral_body())
+
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert "fire" not in response.get_data(as_text=True)
+    assert_conforms(response, "/api/v1/referrals", "POST")
+    assert _cases(service) == []
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0

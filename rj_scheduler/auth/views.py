@@ -134,7 +134,7 @@ def _after_code(pending: dict[str, Any], user: User):
 
 
 def _qr_code_svg(uri: str) -> Markup:
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=15, border=2)
     svg = image.to_string(encoding="unicode")
     svg = svg[svg.index("<svg") :]
     svg = svg.replace(
@@ -244,8 +244,9 @@ def new_password():
         except PasswordRefused as refusal:
             _add_errors(form, refusal.problems)
             return render_template("auth/new_password.html", form=form), 400
-        flash("Your new password is saved", "success")
-        return _complete_sign_in(user, pending.get("next"))
+        response = _complete_sign_in(user, pending.get("next"))
+        flash("Your new password is saved", "success")  # after the sign-in cleared the old cookie
+        return response
     status = 400 if form.errors else 200
     return render_template("auth/new_password.html", form=form), status
 

@@ -340,3 +340,20 @@ def test_signed_in_user_visiting_login_goes_to_the_dashboard(signed_in):
     response = signed_in(make_user()).get("/login")
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
+
+
+def test_passwords_and_codes_never_reach_the_audit_log(client, frozen, caplog):
+    from rj_scheduler.audit.models import AuditEntry
+
+    user = make_user()
+    post_password(client, user.email, "my secret guess 123")
+    post_password(client, user.email)
+    client.post("/login/two-factor", data={"code": "987654"})
+    code = code_for(user)
+    client.post("/login/two-factor", data={"code": code})
+    stored = " ".join(f"{e.action} {e.object_id} {e.details}" for e in db.session.scalars(select(AuditEntry)))
+    assert "account.sign_in_failed" in stored
+    assert "account.signed_in" in stored
+    for secret in ("my secret guess 123", "correct horse", "987654", code, user.totp_secret):
+        assert secret not in stored
+        assert secret not in caplog.text

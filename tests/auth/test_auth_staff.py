@@ -165,7 +165,9 @@ def test_new_member_replaces_the_temporary_password_at_first_sign_in(app, signed
         assert "different from your current password" in same.get_data(as_text=True)
         done = client.post("/login/new-password", data={"new_password": OWN_CHOICE})
         assert done.headers["Location"] == "/dashboard"
-        assert client.get("/dashboard").status_code == 200
+        dashboard = client.get("/dashboard")
+        assert dashboard.status_code == 200
+        assert "Your new password is saved" in dashboard.get_data(as_text=True)
     db.session.refresh(user)
     assert not user.must_change_password
     assert verify_password(user.password_hash, OWN_CHOICE)

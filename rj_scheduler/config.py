@@ -95,7 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
         "`smtp` sends email; `outbox` keeps them for the Outbox page (production only if set explicitly)",
     ),
     Setting("TWILIO_ACCOUNT_SID", None, "Twilio account SID (required with `RJ_SMS_BACKEND=twilio`)"),
-    Setting("TWILIO_AUTH_TOKEN", None, "Twilio auth token: authenticates API calls and signs webhooks (a secret)"),
+    Setting(
+        "TWILIO_AUTH_TOKEN", None, "Twilio auth token: authenticates API calls and signs webhooks (a secret)"
+    ),
     Setting(
         "TWILIO_MESSAGING_SERVICE_SID",
         None,
@@ -143,6 +145,9 @@ SETTINGS: tuple[Setting, ...] = (
         "attempts before a message with temporary errors is marked failed",
     ),
     Setting("RJ_DISPATCH_THREADS", "16", "messages one dispatcher sends at the same time"),
+    Setting("RJ_API_RATE_LIMIT", "120 per minute", "partner API requests allowed per API key"),
+    Setting("RJ_API_ADDRESS_RATE_LIMIT", "600 per minute", "partner API requests allowed per client address"),
+    Setting("RJ_SELF_REFERRAL_RATE_LIMIT", "5 per hour", "self-referrals accepted per client address"),
 )
 
 
@@ -210,6 +215,9 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "RJ_ALLOW_DRAMA_NUMBERS": _bool(environ.get("RJ_ALLOW_DRAMA_NUMBERS"), not production),
         "RJ_TRUSTED_PROXIES": int(environ.get("RJ_TRUSTED_PROXIES", "0")),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "RJ_API_RATE_LIMIT": environ.get("RJ_API_RATE_LIMIT", "120 per minute"),
+        "RJ_API_ADDRESS_RATE_LIMIT": environ.get("RJ_API_ADDRESS_RATE_LIMIT", "600 per minute"),
+        "RJ_SELF_REFERRAL_RATE_LIMIT": environ.get("RJ_SELF_REFERRAL_RATE_LIMIT", "5 per hour"),
         "SESSION_COOKIE_NAME": "rj_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

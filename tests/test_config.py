@@ -18,12 +18,18 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_production_refuses_a_short_secret_key(tmp_path):
     with pytest.raises(ConfigError, match="at least 32"):
-        load_config(tmp_path, {"RJ_ENV": "production", "SECRET_KEY": "short", "RJ_PUBLIC_URL": "https://x.example.org"})
+        load_config(
+            tmp_path,
+            {"RJ_ENV": "production", "SECRET_KEY": "short", "RJ_PUBLIC_URL": "https://x.example.org"},
+        )
 
 
 def test_production_requires_an_https_public_url(tmp_path):
     with pytest.raises(ConfigError, match="https"):
-        load_config(tmp_path, {"RJ_ENV": "production", "SECRET_KEY": "k" * 40, "RJ_PUBLIC_URL": "http://x.example.org"})
+        load_config(
+            tmp_path,
+            {"RJ_ENV": "production", "SECRET_KEY": "k" * 40, "RJ_PUBLIC_URL": "http://x.example.org"},
+        )
 
 
 def test_development_generates_a_secret_key_once_into_the_instance_folder(tmp_path):
@@ -55,6 +61,14 @@ def test_plain_postgresql_urls_use_psycopg3(tmp_path):
 
 
 def test_readme_documents_every_setting():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "settings_table", README.parent / "scripts" / "settings_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     text = README.read_text()
     missing = [s.env for s in SETTINGS if f"`{s.env}`" not in text]
     assert missing == [], f"README's settings table lacks {missing}"
+    assert module.rewrite(text) == text, "README's settings table is stale: run scripts/settings_table.py"

@@ -15,6 +15,7 @@ import click
 from sqlalchemy import select
 
 from rj_scheduler.api.demo import load_demo as load_api_demo
+from rj_scheduler.audit import services as audit
 from rj_scheduler.auth.models import Role, Service, User
 from rj_scheduler.auth.passwords import hash_password
 from rj_scheduler.cases.demo import load_demo as load_cases_demo
@@ -73,17 +74,32 @@ def load_core_demo() -> DemoContext:
                 password_hash=hash_password(DEMO_PASSWORD),
             )
             db.session.add(user)
+            db.session.flush()
+            audit.record(
+                "staff.created",
+                object_type="user",
+                object_id=user.public_id,
+                service_id=service.id,
+                details={"role": user.role, "via": "demo"},
+            )
         users[email] = user
     other_manager = db.session.scalar(select(User).where(User.email == "wk-manager@example.org"))
     if other_manager is None:
-        db.session.add(
-            User(
-                service=other,
-                email="wk-manager@example.org",
-                full_name="Alex Othermanager",
-                role=str(Role.MANAGER),
-                password_hash=hash_password(DEMO_PASSWORD),
-            )
+        other_manager = User(
+            service=other,
+            email="wk-manager@example.org",
+            full_name="Alex Othermanager",
+            role=str(Role.MANAGER),
+            password_hash=hash_password(DEMO_PASSWORD),
+        )
+        db.session.add(other_manager)
+        db.session.flush()
+        audit.record(
+            "staff.created",
+            object_type="user",
+            object_id=other_manager.public_id,
+            service_id=other.id,
+            details={"role": other_manager.role, "via": "demo"},
         )
     db.session.flush()
     return DemoContext(service=service, users=users, other_service=other)

@@ -9,13 +9,20 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from rj_scheduler.risk.levels import RiskLevel
 from rj_scheduler.risk.questionnaires import Page, Question
 
 FIELD_PREFIX = "q_"
-YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+YES_NO_PAIRS = (("yes", "Yes"), ("no", "No"))
 
 
 def field_name(question_id: str) -> str:
@@ -28,7 +35,7 @@ def _question_field(question: Question):
     if question.type == "free_text":
         return TextAreaField(label, description=description, widget=GovTextArea(), validators=[Optional()])
     if question.type == "yes_no":
-        choices = YES_NO
+        choices = list(YES_NO_PAIRS)
     elif question.type == "choice":
         choices = list(question.choices)
     else:
@@ -38,7 +45,11 @@ def _question_field(question: Question):
             choices[0] = (str(low), f"{low}: {question.scale_labels[0]}")
             choices[-1] = (str(high), f"{high}: {question.scale_labels[1]}")
     return RadioField(
-        label, choices=choices, description=description, widget=GovRadioInput(), validators=[Optional()]
+        label,
+        choices=_choices(choices),
+        description=description,
+        widget=GovRadioInput(),
+        validators=[Optional()],
     )
 
 
@@ -60,7 +71,7 @@ def inline_radios(question: Question) -> bool:
 class LevelForm(FlaskForm):
     final_level = RadioField(
         "What is the final risk level?",
-        choices=[(level.value, level.label) for level in RiskLevel],
+        choices=_choices((level.value, level.label) for level in RiskLevel),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the final risk level")],
     )
@@ -77,7 +88,7 @@ class SuitabilityLevelForm(LevelForm):
     suitable = RadioField(
         "Are they suitable for a restorative meeting?",
         description="A person who caused harm and does not acknowledge it is not ready for a meeting.",
-        choices=YES_NO,
+        choices=_choices(YES_NO_PAIRS),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select whether they are suitable for a restorative meeting")],
     )
@@ -97,7 +108,7 @@ class MitigationForm(FlaskForm):
     )
     before_conference = RadioField(
         "Must it be done before the conference?",
-        choices=YES_NO,
+        choices=_choices(YES_NO_PAIRS),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select whether it must be done before the conference")],
     )
@@ -107,7 +118,7 @@ class MitigationForm(FlaskForm):
 class ReviewForm(FlaskForm):
     decision = RadioField(
         "Your decision",
-        choices=[("approved", "Approve"), ("returned", "Return to the author with comments")],
+        choices=_choices([("approved", "Approve"), ("returned", "Return to the author with comments")]),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select whether to approve or return the assessment")],
     )

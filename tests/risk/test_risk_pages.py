@@ -316,3 +316,29 @@ def test_the_case_page_checklist_shows_the_assessments(team, signed_in):
     case = _case(team)
     html = _text(signed_in(team["facilitator"]).get(f"/cases/{case.reference}"))
     assert "Vera Victim (victim) has no suitability assessment yet." in html
+
+
+def test_the_party_panel_links_to_the_assessments(team, signed_in):
+    case = _case(team)
+    victim = _victim(case)
+    make_submitted_assessment(victim, "risk", author=team["facilitator"])
+    html = _text(signed_in(team["facilitator"]).get(f"/cases/{case.reference}/parties/{victim.public_id}"))
+    assert "Risk assessment: Waiting for sign-off" in re.sub(r"<[^>]+>", "", html)
+    assert f"/cases/{case.reference}/parties/{victim.public_id}/assessments" in html
+
+
+def test_the_author_is_told_on_their_dashboard_when_an_assessment_is_returned(team, signed_in):
+    assessment = make_submitted_assessment(_victim(_case(team)), "risk", author=team["facilitator"])
+    signed_in(team["supervisor"]).post(
+        f"/assessments/{assessment.public_id}/review",
+        data={
+            "decision": "returned",
+            "comments": "Check the bail conditions.",
+            "content_hash": assessment.content_hash,
+            "version_number": "1",
+        },
+    )
+    html = _text(signed_in(team["facilitator"]).get("/dashboard"))
+    assert "Your risk assessment of Vera Victim was returned with comments." in html
+    assert f"/assessments/{assessment.public_id}" in html
+    assert "returned with comments" not in _text(signed_in(team["manager"]).get("/dashboard"))

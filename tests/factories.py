@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pyotp
@@ -23,6 +24,13 @@ def make_service(name: str | None = None, code: str | None = None) -> Service:
     return service
 
 
+@functools.cache
+def password_hash_for(password: str) -> str:
+    """A real Argon2 hash, computed once per password: hashing costs about a quarter
+    of a second by design, and most tests create several users."""
+    return hash_password(password)
+
+
 def make_user(
     service: Service | None = None,
     role: Role | str = Role.FACILITATOR,
@@ -41,7 +49,7 @@ def make_user(
         email=email or f"staff{n}@example.org",
         full_name=full_name or f"Staff Member {n}",
         role=str(role),
-        password_hash=hash_password(password),
+        password_hash=password_hash_for(password),
         is_active_account=active,
     )
     if enrolled:

@@ -145,6 +145,14 @@ SETTINGS: tuple[Setting, ...] = (
         "attempts before a message with temporary errors is marked failed",
     ),
     Setting("RJ_DISPATCH_THREADS", "16", "messages one dispatcher sends at the same time"),
+    Setting(
+        "RJ_FIRST_CONTACT_WORKING_DAYS", "5", "working days from referral to first contact (Victims' Code)"
+    ),
+    Setting(
+        "RJ_FIRST_CONTACT_WORKING_DAYS_ENHANCED",
+        "1",
+        "working days to first contact in a sensitive case (victims with enhanced rights)",
+    ),
     Setting("RJ_API_RATE_LIMIT", "120 per minute", "partner API requests allowed per API key"),
     Setting("RJ_API_ADDRESS_RATE_LIMIT", "600 per minute", "partner API requests allowed per client address"),
     Setting("RJ_SELF_REFERRAL_RATE_LIMIT", "5 per hour", "self-referrals accepted per client address"),
@@ -215,6 +223,10 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "RJ_ALLOW_DRAMA_NUMBERS": _bool(environ.get("RJ_ALLOW_DRAMA_NUMBERS"), not production),
         "RJ_TRUSTED_PROXIES": int(environ.get("RJ_TRUSTED_PROXIES", "0")),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "RJ_FIRST_CONTACT_WORKING_DAYS": int(environ.get("RJ_FIRST_CONTACT_WORKING_DAYS", "5")),
+        "RJ_FIRST_CONTACT_WORKING_DAYS_ENHANCED": int(
+            environ.get("RJ_FIRST_CONTACT_WORKING_DAYS_ENHANCED", "1")
+        ),
         "RJ_API_RATE_LIMIT": environ.get("RJ_API_RATE_LIMIT", "120 per minute"),
         "RJ_API_ADDRESS_RATE_LIMIT": environ.get("RJ_API_ADDRESS_RATE_LIMIT", "600 per minute"),
         "RJ_SELF_REFERRAL_RATE_LIMIT": environ.get("RJ_SELF_REFERRAL_RATE_LIMIT", "5 per hour"),

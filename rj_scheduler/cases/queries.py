@@ -166,14 +166,22 @@ def _filtered(service_id: int, filters: CaseFilters, today: dt.date):
 def team_cases(
     session: Session, service_id: int, filters: CaseFilters, today: dt.date, page: int = 1, per_page: int = 25
 ) -> Page:
-    """One page of the service's cases matching ``filters`` (two statements whatever the page size)."""
+    """One page of the service's cases matching ``filters`` (two statements whatever the page size).
+
+    Newest referral first; the triage list (``needs_triage``) is oldest first, because
+    the Victims' Code clock runs from when the self-referral arrived.
+    """
     base = _filtered(service_id, filters, today)
+    if filters.needs_triage:
+        order = (Case.received_at.asc(), Case.id.asc())
+    else:
+        order = (Case.received_at.desc(), Case.id.desc())
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     page = max(1, page)
     items = list(
         session.scalars(
             base.options(joinedload(Case.lead_facilitator))
-            .order_by(Case.received_at.desc(), Case.id.desc())
+            .order_by(*order)
             .limit(per_page)
             .offset((page - 1) * per_page)
         )

@@ -75,6 +75,38 @@ def _mitigation_public_id(service: Service) -> str:
     return mitigation.public_id
 
 
+def _outbox_message_public_id(service: Service) -> str:
+    from rj_scheduler.notify.backends import Attachment
+    from rj_scheduler.notify.services import queue_message
+
+    message = queue_message(
+        service_id=service.id,
+        channel="email",
+        kind="staff_sign_off_decision",
+        to_address="probe@example.org",
+        subject="Probe",
+        body_text="Probe",
+        idempotency_key=f"probe:{service.id}:{service.code}",
+        attachments=[Attachment("probe.ics", "text/calendar", b"BEGIN:VCALENDAR")],
+    )
+    return message.public_id
+
+
+def _inbound_message_public_id(service: Service) -> str:
+    from rj_scheduler.notify.models import InboundMessage
+
+    inbound = InboundMessage(
+        message_sid=f"SMprobe{service.id}{service.code}",
+        service_id=service.id,
+        from_number="+447700900998",
+        body="Probe",
+        category="other",
+    )
+    db.session.add(inbound)
+    db.session.flush()
+    return inbound.public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
@@ -85,10 +117,17 @@ PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "mitigation_public_id": _mitigation_public_id,
     # A questionnaire page names no object: the assessment in the same URL is another service's.
     "risk.questions:page_id": lambda service: "safety",
+    "notify.outbox_message:public_id": _outbox_message_public_id,
+    "notify.attachment:public_id": _outbox_message_public_id,
+    "notify.attachment:number": lambda service: "1",
+    "notify.acknowledge_failed:public_id": _outbox_message_public_id,
+    "notify.inbound_handled:public_id": _inbound_message_public_id,
 }
 
 # endpoint -> why its URL parameters cannot name another service's object.
-OWN_SERVICE_ENDPOINTS: dict[str, str] = {}
+OWN_SERVICE_ENDPOINTS: dict[str, str] = {
+    "notify.wording_edit": "kind, channel and style name a kind of message; the wording is always the own service's",
+}
 
 SKIPPED_METHODS = frozenset({"HEAD", "OPTIONS"})
 

@@ -49,7 +49,9 @@ def _victim(case):
 
 
 def _text(response) -> str:
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+    raw = response.get_data(as_text=True)
+    assert not re.search(r"&lt;(h2|p|a|strong)[ >]", raw), "markup was escaped into the page as text"
+    return re.sub(r"\s+", " ", raw)
 
 
 def test_a_facilitator_completes_an_assessment_page_by_page_and_submits_it(team, signed_in):
@@ -129,6 +131,7 @@ def test_a_level_that_differs_from_the_indicative_one_needs_a_rationale_shown_ne
     response = client.post(f"/assessments/{assessment.public_id}/level", data={"final_level": "high"})
     assert response.status_code == 400
     html = _text(response)
+    assert "The indicative level from the answers is" in html
     assert "Explain why the final level is high, not the indicative level of low" in html
     assert 'id="rationale-error"' in html
     db.session.refresh(assessment)
@@ -256,6 +259,7 @@ def test_returning_tells_the_author_who_sees_the_comments(team, signed_in):
     author = signed_in(team["facilitator"])
     page = _text(author.get(f"/assessments/{assessment.public_id}"))
     assert "Ask about the bail conditions." in page
+    assert "Returned by Sam Boss" in page
     notice = db.session.scalar(
         select(AssessmentNotice).where(AssessmentNotice.assessment_id == assessment.id)
     )

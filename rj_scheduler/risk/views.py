@@ -49,6 +49,7 @@ from rj_scheduler.templating import add_nav_item
 bp = Blueprint("risk", __name__)
 
 add_nav_item("Sign-off", "risk.queue", Permission.SIGN_OFF_ASSESSMENT)
+add_nav_item("Risk settings", "risk.settings", Permission.MANAGE_RISK_SETTINGS)
 
 
 # --- template helpers (the case page, the party panel and the dashboard include these) ----------

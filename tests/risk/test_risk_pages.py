@@ -346,3 +346,13 @@ def test_the_author_is_told_on_their_dashboard_when_an_assessment_is_returned(te
     assert "Your risk assessment of Vera Victim was returned with comments." in html
     assert f"/assessments/{assessment.public_id}" in html
     assert "returned with comments" not in _text(signed_in(team["manager"]).get("/dashboard"))
+
+
+def test_supervisors_find_the_sign_off_queue_and_managers_the_risk_settings_in_the_menu(team, signed_in):
+    facilitator_menu = _text(signed_in(team["facilitator"]).get("/dashboard"))
+    supervisor_menu = _text(signed_in(team["supervisor"]).get("/dashboard"))
+    manager_menu = _text(signed_in(team["manager"]).get("/dashboard"))
+    assert 'href="/sign-off"' not in facilitator_menu
+    assert 'href="/sign-off"' in supervisor_menu
+    assert 'href="/risk-settings"' not in supervisor_menu
+    assert 'href="/risk-settings"' in manager_menu

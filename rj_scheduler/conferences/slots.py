@@ -1,0 +1,604 @@
+"""The slot finder: the best few times a meeting of a case could be booked, or why there are none.
+
+``find_slots`` is a pure function over a ``CalendarSnapshot`` (everything the
+rules need, already read from the database by ``load_snapshot``), so it can be
+tested against a brute-force search and measured without a database. A slot is
+offered only where every booking rule holds for every attendee:
+
+- the start is on the grid (every ``grid_minutes`` of Europe/London wall-clock
+  time), exists and is not ambiguous at a clock change, and is after now;
+- the day is not a bank holiday and no attending party is unavailable on it;
+- each party, facilitator and room is free for the whole time it is held
+  (buffer included, the same intervals the booking service writes);
+- each facilitator works then (working pattern) and is not on leave; a
+  sensitive case's lead facilitator is trained for such cases;
+- the venue is open from the first arrival to the last departure;
+- a face to face conference has a lead and a co-facilitator, a meeting room,
+  and a different waiting room for each side, each free for that side's whole
+  stay (the offender's side arrives first, the victim's side leaves first).
+
+Ranking: earliest start first; at one start time only the best combination
+is offered, preferring the case's own lead facilitator, then the fewest room
+moves (a party put in a different room from the one they used at their last
+meeting of this case), then a stable order of ids so the answer is
+reproducible. Busy times are merged, sorted arrays searched with ``bisect``,
+so a check costs O(log n) however many bookings there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+UTC = dt.UTC
+
+# Meeting types the slot finder can search for: (kind, format).
+FACE_TO_FACE = "face_to_face"
+VIDEO = "video"
+PRISON = "prison"
+SHUTTLE = "shuttle"
+
+
+def _ts(value: dt.datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: pass a timezone-aware datetime")
+    return int(value.timestamp())
+
+
+def _utc(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, UTC)
+
+
+class Busy:
+    """One resource's busy time: merged, sorted, non-overlapping half-open intervals in epoch seconds."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, intervals: Iterable[tuple[dt.datetime, dt.datetime]] = ()) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted((_ts(a), _ts(b)) for a, b in intervals):
+            if start >= end:
+                continue
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [a for a, _ in merged]
+        self.ends = [b for _, b in merged]
+
+    def is_free(self, start: int, end: int) -> bool:
+        """True when nothing overlaps [start, end): the first interval ending after ``start`` begins at or after ``end``."""
+        i = bisect_right(self.ends, start)
+        return i == len(self.ends) or self.starts[i] >= end
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Europe/London wall-clock hours per weekday (Monday is 0); several ranges make a split day."""
+
+    ranges: dict[int, tuple[tuple[dt.time, dt.time], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[int, dt.time, dt.time]]) -> WeeklyHours:
+        by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        for weekday, opens, closes in rows:
+            by_day.setdefault(weekday, []).append((opens, closes))
+        return cls({day: tuple(sorted(r)) for day, r in by_day.items()})
+
+    def covers(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """True when the London wall-clock span from ``start`` to ``end`` lies inside one range of one day."""
+        return self.covers_local(_local_span(start, end))
+
+    def covers_local(self, span: tuple[int, dt.time, dt.time] | None) -> bool:
+        """``covers`` for a span already in London time: (weekday, from, until), None if it crosses midnight."""
+        if span is None:
+            return False
+        weekday, a, b = span
+        return any(opens <= a and b <= closes for opens, closes in self.ranges.get(weekday, ()))
+
+
+def _local_span(start: dt.datetime, end: dt.datetime) -> tuple[int, dt.time, dt.time] | None:
+    local_start = start.astimezone(LONDON)
+    local_end = end.astimezone(LONDON)
+    if local_end.date() != local_start.date():
+        return None
+    return local_start.weekday(), local_start.time(), local_end.time()
+
+
+@dataclass(frozen=True)
+class DateRanges:
+    """Whole days (first and last included) someone is away or unavailable."""
+
+    ranges: tuple[tuple[dt.date, dt.date], ...] = ()
+
+    def contains(self, day: dt.date) -> bool:
+        return any(first <= day <= last for first, last in self.ranges)
+
+
+@dataclass(frozen=True)
+class FacilitatorCalendar:
+    id: int
+    name: str
+    hours: WeeklyHours
+    busy: Busy
+    leave: DateRanges = DateRanges()
+    trained_for_sensitive_cases: bool = False
+
+
+@dataclass(frozen=True)
+class RoomCalendar:
+    id: int
+    name: str
+    kind: str  # "meeting" or "waiting"
+    capacity: int
+    busy: Busy
+
+
+@dataclass(frozen=True)
+class VenueCalendar:
+    id: int
+    name: str
+    kind: str  # "office", "community" or "prison"
+    hours: WeeklyHours
+    rooms: tuple[RoomCalendar, ...]
+
+    @property
+    def meeting_rooms(self) -> tuple[RoomCalendar, ...]:
+        return tuple(r for r in self.rooms if r.kind == "meeting")
+
+    @property
+    def waiting_rooms(self) -> tuple[RoomCalendar, ...]:
+        return tuple(r for r in self.rooms if r.kind == "waiting")
+
+
+@dataclass(frozen=True)
+class PartyCalendar:
+    """An attending party: ``side`` is "victim" or "offender" (a supporter takes the side of who they
+    support), or "" for someone who comes for the meeting itself (an interpreter, a professional)."""
+
+    id: int
+    label: str
+    side: str
+    busy: Busy
+    unavailable: DateRanges = DateRanges()
+    preferred: WeeklyHours | None = None
+    previous_room_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ArrivalSettings:
+    """A service's arrival plan defaults and booking buffer, in minutes."""
+
+    victim_arrives_before_start: int = 15
+    offender_arrives_before_victim: int = 15
+    victim_leaves_before_offender: int = 15
+    buffer: int = 15
+
+
+@dataclass(frozen=True)
+class CalendarSnapshot:
+    """Everything the slot finder reads, for one case and one window (built by ``load_snapshot``)."""
+
+    facilitators: tuple[FacilitatorCalendar, ...]
+    venues: tuple[VenueCalendar, ...]
+    parties: tuple[PartyCalendar, ...]
+    bank_holidays: frozenset[dt.date] = frozenset()
+    settings: ArrivalSettings = ArrivalSettings()
+    case_lead_id: int | None = None
+    case_is_sensitive: bool = False
+    # Reasons the case may not have a meeting at all (readiness blockers): no slot is offered while any stands.
+    blockers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    """What to look for: a meeting ``kind`` and ``format``, its length, and the London dates to search."""
+
+    kind: str  # "preparation" or "conference"
+    format: str  # "face_to_face", "video", "prison" or "shuttle"
+    duration: dt.timedelta
+    first_day: dt.date
+    last_day: dt.date
+    not_before: dt.datetime
+    grid_minutes: int = 15
+    day_starts: dt.time = dt.time(7, 0)
+    day_ends: dt.time = dt.time(21, 0)
+    facilitators_needed: int | None = None
+
+    @property
+    def needs_venue(self) -> bool:
+        return self.format in (FACE_TO_FACE, PRISON)
+
+    @property
+    def staggered(self) -> bool:
+        """A face to face conference: separate waiting rooms, staggered arrival and departure."""
+        return self.kind == "conference" and self.format == FACE_TO_FACE
+
+    @property
+    def facilitator_count(self) -> int:
+        """A face to face conference needs a lead and a co-facilitator; other meetings one (or as asked)."""
+        if self.facilitators_needed is not None:
+            return self.facilitators_needed
+        return 2 if self.staggered else 1
+
+
+@dataclass(frozen=True)
+class PartyPlan:
+    party_id: int
+    label: str
+    side: str
+    arrives_at: dt.datetime
+    departs_at: dt.datetime
+    waiting_room_id: int | None = None
+    waiting_room_name: str | None = None
+    suits_preferred_times: bool = True
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    lead_facilitator_id: int
+    lead_facilitator_name: str
+    co_facilitator_id: int | None
+    co_facilitator_name: str | None
+    venue_id: int | None
+    venue_name: str | None
+    room_id: int | None
+    room_name: str | None
+    parties: tuple[PartyPlan, ...]
+    own_lead: bool
+    room_moves: int
+
+    @property
+    def rank_key(self) -> tuple:
+        """Earliest first; then the case's own lead facilitator; then fewest room moves; then lowest ids."""
+        rooms = {p.side: p.waiting_room_id or 0 for p in self.parties}
+        return (
+            self.starts_at,
+            not self.own_lead,
+            self.room_moves,
+            self.lead_facilitator_id,
+            self.co_facilitator_id or 0,
+            self.venue_id or 0,
+            self.room_id or 0,
+            rooms.get("victim", 0),
+            rooms.get("offender", 0),
+        )
+
+
+@dataclass(frozen=True)
+class SlotSearchResult:
+    slots: tuple[Slot, ...]
+    reasons: tuple[
+        str, ...
+    ]  # why nothing (or not enough) fits, most common first; empty when slots were found
+    times_considered: int
+
+
+# --- the rules' intervals --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holds:
+    """When each attendee and room is held by a meeting from ``start`` to ``end`` (before the buffer)."""
+
+    meeting: tuple[int, int]
+    # side -> (arrives, departs)
+    sides: dict[str, tuple[int, int]]
+    first_arrival: int
+    last_departure: int
+
+
+def holds_for(request: SlotRequest, settings: ArrivalSettings, start: int) -> Holds:
+    """The arrival plan: at a face to face conference the offender's side arrives
+    ``offender_arrives_before_victim`` minutes before the victim's, who arrives
+    ``victim_arrives_before_start`` before the start; the victim's side leaves at
+    the end and the offender's ``victim_leaves_before_offender`` minutes later."""
+    end = start + int(request.duration.total_seconds())
+    if not request.staggered:
+        return Holds(
+            (start, end), {"victim": (start, end), "offender": (start, end), "": (start, end)}, start, end
+        )
+    victim_arrives = start - settings.victim_arrives_before_start * 60
+    offender_arrives = victim_arrives - settings.offender_arrives_before_victim * 60
+    victim_departs = end
+    offender_departs = end + settings.victim_leaves_before_offender * 60
+    return Holds(
+        (start, end),
+        {
+            "victim": (victim_arrives, victim_departs),
+            "offender": (offender_arrives, offender_departs),
+            "": (start, end),
+        },
+        offender_arrives,
+        offender_departs,
+    )
+
+
+def _free(busy: Busy, span: tuple[int, int], buffer: int) -> bool:
+    return busy.is_free(span[0], span[1] + buffer)
+
+
+# --- the grid --------------------------------------------------------------------------------------------
+
+
+def london_time_exists(day: dt.date, time: dt.time) -> bool:
+    """False for a wall-clock time skipped when the clocks go forward, or repeated when they go back."""
+    naive = dt.datetime.combine(day, time)
+    first = naive.replace(tzinfo=LONDON, fold=0)
+    second = naive.replace(tzinfo=LONDON, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        return False  # ambiguous (or, for a skipped time, the two folds also differ)
+    round_trip = first.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None)
+    return round_trip == naive
+
+
+def grid(request: SlotRequest) -> Iterator[tuple[dt.date, dt.datetime]]:
+    """Every candidate start, earliest first: London dates and wall-clock times on the grid, as UTC."""
+    step = request.grid_minutes
+    first_minute = request.day_starts.hour * 60 + request.day_starts.minute
+    last_minute = request.day_ends.hour * 60 + request.day_ends.minute
+    not_before = request.not_before
+    day = request.first_day
+    while day <= request.last_day:
+        minute = first_minute - first_minute % step + (step if first_minute % step else 0)
+        while minute < last_minute:
+            time = dt.time(minute // 60, minute % 60)
+            if london_time_exists(day, time):
+                start = dt.datetime.combine(day, time, tzinfo=LONDON).astimezone(UTC)
+                if start > not_before:
+                    yield day, start
+            minute += step
+        day += dt.timedelta(days=1)
+
+
+# --- reasons ---------------------------------------------------------------------------------------------
+
+REASONS = {
+    "blocked": "the case is not ready for a meeting",
+    "bank_holiday": "it is a bank holiday",
+    "party_unavailable": "a party has said they are unavailable that day",
+    "party_busy": "a party already has a meeting then",
+    "facilitators_off": "not enough facilitators are at work then (working pattern or leave)",
+    "facilitators_busy": "not enough facilitators are free then (other meetings)",
+    "trained_lead": "no facilitator trained for sensitive cases is working and free then",
+    "venue_closed": "no venue is open for the whole meeting",
+    "meeting_room": "no open venue has a free meeting room big enough",
+    "waiting_rooms": (
+        "no open venue with a free meeting room also has two different free waiting rooms"
+        " at the times the parties and facilitators are free"
+    ),
+    "no_parties": "no party has been chosen to attend",
+}
+
+
+# How far a candidate time got before a rule refused it: the deepest refusals explain the most,
+# because every earlier rule held there (e.g. the parties and two facilitators were free, but no rooms).
+_DEPTH = {key: depth for depth, key in enumerate(REASONS)}
+
+
+def _explain(counts: Counter[str], request: SlotRequest, considered: int) -> tuple[str, ...]:
+    if not counts:
+        return ()
+    window = f"{request.first_day:%-d %B %Y} and {request.last_day:%-d %B %Y}"
+    reasons = []
+    for key, n in sorted(counts.items(), key=lambda item: (-_DEPTH[item[0]], -item[1]))[:3]:
+        times = "time" if n == 1 else "times"
+        reasons.append(
+            f"{REASONS[key][0].upper()}{REASONS[key][1:]} ({n} of {considered} possible {times} between {window})."
+        )
+    return tuple(reasons)
+
+
+# --- the search ------------------------------------------------------------------------------------------
+
+
+def _room_moves(parties: Sequence[PartyCalendar], room_of_side: dict[str, int]) -> int:
+    """How many parties would be in a different room from the one they used at their last meeting of the case."""
+    moves = 0
+    for party in parties:
+        if party.previous_room_id is not None and room_of_side.get(party.side) != party.previous_room_id:
+            moves += 1
+    return moves
+
+
+@dataclass(frozen=True)
+class _Rooms:
+    moves: int
+    order: tuple[int, ...]
+    venue: VenueCalendar
+    room: RoomCalendar | None
+    waiting: dict[str, RoomCalendar]
+
+
+def _best_rooms(
+    request: SlotRequest,
+    snapshot: CalendarSnapshot,
+    holds: Holds,
+    stay_local: tuple[int, dt.time, dt.time] | None,
+    people: int,
+) -> _Rooms | str:
+    """The venue and rooms with the fewest room moves (then the lowest ids) at this time, or why there are none."""
+    buffer = snapshot.settings.buffer * 60
+    sizes = Counter(p.side for p in snapshot.parties if p.side)
+    best: _Rooms | None = None
+    reason = "venue_closed"
+    for venue in snapshot.venues:
+        if (request.format == PRISON) != (venue.kind == "prison"):
+            continue
+        if not venue.hours.covers_local(stay_local):
+            continue
+        all_meeting_rooms = venue.meeting_rooms
+        meeting_rooms: list[RoomCalendar | None] = [
+            r for r in all_meeting_rooms if r.capacity >= people and _free(r.busy, holds.meeting, buffer)
+        ]
+        if request.format == PRISON and not all_meeting_rooms:
+            meeting_rooms = [None]  # a prison that books its own rooms: the venue is enough
+        if not meeting_rooms:
+            if reason == "venue_closed":
+                reason = "meeting_room"
+            continue
+        if not request.staggered:
+            for room in meeting_rooms:
+                rid = room.id if room else 0
+                candidate = _Rooms(
+                    _room_moves(snapshot.parties, {"victim": rid, "offender": rid, "": rid}),
+                    (venue.id, rid),
+                    venue,
+                    room,
+                    {},
+                )
+                if best is None or (candidate.moves, candidate.order) < (best.moves, best.order):
+                    best = candidate
+            continue
+        by_side = {
+            side: [
+                r
+                for r in venue.waiting_rooms
+                if r.capacity >= sizes[side] and _free(r.busy, holds.sides[side], buffer)
+            ]
+            for side in ("victim", "offender")
+        }
+        found = False
+        for room in meeting_rooms:
+            rid = room.id if room else 0
+            for victim_room in by_side["victim"]:
+                for offender_room in by_side["offender"]:
+                    if victim_room.id == offender_room.id:
+                        continue
+                    found = True
+                    rooms = {"victim": victim_room.id, "offender": offender_room.id, "": rid}
+                    candidate = _Rooms(
+                        _room_moves(snapshot.parties, rooms),
+                        (venue.id, rid, victim_room.id, offender_room.id),
+                        venue,
+                        room,
+                        {"victim": victim_room, "offender": offender_room},
+                    )
+                    if best is None or (candidate.moves, candidate.order) < (best.moves, best.order):
+                        best = candidate
+        if not found:
+            reason = "waiting_rooms"
+    return best if best is not None else reason
+
+
+def _choose_facilitators(
+    request: SlotRequest,
+    snapshot: CalendarSnapshot,
+    day: dt.date,
+    holds: Holds,
+    stay_local: tuple[int, dt.time, dt.time] | None,
+) -> tuple[FacilitatorCalendar, FacilitatorCalendar | None] | str:
+    """Facilitators at work and free from the first arrival to the last departure: the case's own
+    lead facilitator if among them, else the lowest id; a co-facilitator by lowest id."""
+    needed = request.facilitator_count
+    buffer = snapshot.settings.buffer * 60
+    span = (holds.first_arrival, holds.last_departure)
+    working = [
+        f for f in snapshot.facilitators if f.hours.covers_local(stay_local) and not f.leave.contains(day)
+    ]
+    if len(working) < needed:
+        return "facilitators_off"
+    free = [f for f in working if _free(f.busy, span, buffer)]
+    if len(free) < needed:
+        return "facilitators_busy"
+    leads = free
+    if snapshot.case_is_sensitive:
+        leads = [f for f in free if f.trained_for_sensitive_cases]
+        if not leads:
+            return "trained_lead"
+    own = [f for f in leads if f.id == snapshot.case_lead_id]
+    lead = own[0] if own else min(leads, key=lambda f: f.id)
+    if needed == 1:
+        return lead, None
+    return lead, min((f for f in free if f.id != lead.id), key=lambda f: f.id)
+
+
+def _prefers(party: PartyCalendar, arrives: int, departs: int) -> bool:
+    if party.preferred is None or not party.preferred.ranges:
+        return True
+    return party.preferred.covers(_utc(arrives), _utc(departs))
+
+
+def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5) -> SlotSearchResult:
+    """The best ``limit`` slots, earliest first, each one where every booking rule holds; or the reasons why not."""
+    if snapshot.blockers:
+        return SlotSearchResult((), tuple(snapshot.blockers), 0)
+    if not snapshot.parties:
+        return SlotSearchResult((), (REASONS["no_parties"].capitalize() + ".",), 0)
+    buffer = snapshot.settings.buffer * 60
+    people = len(snapshot.parties) + request.facilitator_count
+    counts: Counter[str] = Counter()
+    slots: list[Slot] = []
+    considered = 0
+    for day, start in grid(request):
+        considered += 1
+        if day in snapshot.bank_holidays:
+            counts["bank_holiday"] += 1
+            continue
+        if any(p.unavailable.contains(day) for p in snapshot.parties):
+            counts["party_unavailable"] += 1
+            continue
+        holds = holds_for(request, snapshot.settings, _ts(start))
+        if not all(_free(p.busy, holds.sides[p.side], buffer) for p in snapshot.parties):
+            counts["party_busy"] += 1
+            continue
+        stay_local = _local_span(_utc(holds.first_arrival), _utc(holds.last_departure))
+        chosen = _choose_facilitators(request, snapshot, day, holds, stay_local)
+        if isinstance(chosen, str):
+            counts[chosen] += 1
+            continue
+        lead, co = chosen
+        rooms: _Rooms | None = None
+        if request.needs_venue:
+            found = _best_rooms(request, snapshot, holds, stay_local, people)
+            if isinstance(found, str):
+                counts[found] += 1
+                continue
+            rooms = found
+        waiting = rooms.waiting if rooms else {}
+        plans = tuple(
+            PartyPlan(
+                party_id=p.id,
+                label=p.label,
+                side=p.side,
+                arrives_at=_utc(holds.sides[p.side][0]),
+                departs_at=_utc(holds.sides[p.side][1]),
+                waiting_room_id=waiting[p.side].id if p.side in waiting else None,
+                waiting_room_name=waiting[p.side].name if p.side in waiting else None,
+                suits_preferred_times=_prefers(p, *holds.sides[p.side]),
+            )
+            for p in snapshot.parties
+        )
+        slots.append(
+            Slot(
+                starts_at=start,
+                ends_at=_utc(holds.meeting[1]),
+                lead_facilitator_id=lead.id,
+                lead_facilitator_name=lead.name,
+                co_facilitator_id=co.id if co else None,
+                co_facilitator_name=co.name if co else None,
+                venue_id=rooms.venue.id if rooms else None,
+                venue_name=rooms.venue.name if rooms else None,
+                room_id=rooms.room.id if rooms and rooms.room else None,
+                room_name=rooms.room.name if rooms and rooms.room else None,
+                parties=plans,
+                own_lead=lead.id == snapshot.case_lead_id,
+                room_moves=rooms.moves if rooms else 0,
+            )
+        )
+        if len(slots) >= limit:
+            break
+    reasons = () if slots else _explain(counts, request, considered)
+    if not slots and not considered:
+        reasons = ("There are no possible times in the window: choose dates in the future.",)
+    return SlotSearchResult(tuple(slots), reasons, considered)

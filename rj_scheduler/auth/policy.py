@@ -40,6 +40,12 @@ class Permission(enum.StrEnum):
     EDIT_ASSESSMENT = "edit_assessment"
     SIGN_OFF_ASSESSMENT = "sign_off_assessment"
     MANAGE_RISK_SETTINGS = "manage_risk_settings"
+    MANAGE_VENUES = "manage_venues"
+    MANAGE_CONFERENCE_SETTINGS = "manage_conference_settings"
+    BOOK_MEETING = "book_meeting"
+    RECORD_OUTCOME = "record_outcome"
+    MANAGE_OWN_AVAILABILITY = "manage_own_availability"
+    MANAGE_TEAM_AVAILABILITY = "manage_team_availability"
 
 
 # Which roles hold each permission. Manager includes every supervisor right.
@@ -62,6 +68,14 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_ASSESSMENT: frozenset(Role),
     Permission.SIGN_OFF_ASSESSMENT: frozenset({Role.SUPERVISOR, Role.MANAGER}),
     Permission.MANAGE_RISK_SETTINGS: frozenset({Role.MANAGER}),
+    Permission.MANAGE_VENUES: frozenset({Role.MANAGER}),
+    Permission.MANAGE_CONFERENCE_SETTINGS: frozenset({Role.MANAGER}),
+    # Every rule of a booking is checked by rj_scheduler.conferences.booking.booking_refusals.
+    Permission.BOOK_MEETING: frozenset(Role),
+    Permission.RECORD_OUTCOME: frozenset(Role),
+    # Each staff member keeps their own working pattern and leave; managers anyone's in their service.
+    Permission.MANAGE_OWN_AVAILABILITY: frozenset(Role),
+    Permission.MANAGE_TEAM_AVAILABILITY: frozenset({Role.MANAGER}),
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlalchemy.engine import make_url
 
 from tests.browser.browsing import (
@@ -41,6 +41,9 @@ from tests.browser.browsing import (
 )
 
 BROWSER_DIR = Path(__file__).resolve().parent
+
+# Generous waits: CI machines and a busy laptop are slower than the defaults assume.
+expect.set_options(timeout=15_000)
 
 _skipped_for_missing_chromium: list[str] = []
 
@@ -134,7 +137,7 @@ def new_page(chromium_browser: Browser) -> Iterator[Callable[..., Page]]:
 
     def _make(*app_origins: str, **context_options: Any) -> Page:
         context = chromium_browser.new_context(**context_options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         page = watch(context.new_page(), *app_origins)
         pages.append(page)

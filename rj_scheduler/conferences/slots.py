@@ -80,11 +80,21 @@ class Busy:
         return len(self.starts)
 
 
+def _seconds(time: dt.time) -> int:
+    return time.hour * 3600 + time.minute * 60 + time.second
+
+
 @dataclass(frozen=True)
 class WeeklyHours:
     """Europe/London wall-clock hours per weekday (Monday is 0); several ranges make a split day."""
 
     ranges: dict[int, tuple[tuple[dt.time, dt.time], ...]] = field(default_factory=dict)
+    # The same ranges in seconds after midnight, for the search's inner loop.
+    by_seconds: dict[int, tuple[tuple[int, int], ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        seconds = {day: tuple((_seconds(a), _seconds(b)) for a, b in r) for day, r in self.ranges.items()}
+        object.__setattr__(self, "by_seconds", seconds)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[int, dt.time, dt.time]]) -> WeeklyHours:
@@ -95,22 +105,48 @@ class WeeklyHours:
 
     def covers(self, start: dt.datetime, end: dt.datetime) -> bool:
         """True when the London wall-clock span from ``start`` to ``end`` lies inside one range of one day."""
-        return self.covers_local(_local_span(start, end))
+        return self.covers_local(_local_span(_ts(start), _ts(end)))
 
-    def covers_local(self, span: tuple[int, dt.time, dt.time] | None) -> bool:
-        """``covers`` for a span already in London time: (weekday, from, until), None if it crosses midnight."""
+    def covers_local(self, span: tuple[int, int, int] | None) -> bool:
+        """``covers`` for a London span (weekday, seconds after midnight from, until); None crosses midnight."""
         if span is None:
             return False
         weekday, a, b = span
-        return any(opens <= a and b <= closes for opens, closes in self.ranges.get(weekday, ()))
+        return any(opens <= a and b <= closes for opens, closes in self.by_seconds.get(weekday, ()))
 
 
-def _local_span(start: dt.datetime, end: dt.datetime) -> tuple[int, dt.time, dt.time] | None:
-    local_start = start.astimezone(LONDON)
-    local_end = end.astimezone(LONDON)
+def _local_span(start: int, end: int) -> tuple[int, int, int] | None:
+    """A stay from ``start`` to ``end`` (epoch seconds) on the London wall clock, or None if it crosses midnight."""
+    local_start = _utc(start).astimezone(LONDON)
+    local_end = _utc(end).astimezone(LONDON)
     if local_end.date() != local_start.date():
         return None
-    return local_start.weekday(), local_start.time(), local_end.time()
+    return local_start.weekday(), _seconds(local_start.time()), _seconds(local_end.time())
+
+
+class _Day:
+    """One London day of the search: its weekday and, unless the clocks change that day, its UTC offset,
+    so wall-clock times of instants on it are simple arithmetic."""
+
+    __slots__ = ("midnight", "offset", "weekday")
+
+    def __init__(self, day: dt.date) -> None:
+        self.weekday = day.weekday()
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=LONDON)
+        end = dt.datetime.combine(day, dt.time(23, 59), tzinfo=LONDON)
+        offset = start.utcoffset()
+        self.offset = (
+            int(offset.total_seconds()) if offset == end.utcoffset() and offset is not None else None
+        )
+        self.midnight = _ts(start)
+
+    def span(self, start: int, end: int) -> tuple[int, int, int] | None:
+        if self.offset is None:
+            return _local_span(start, end)
+        a, b = start - self.midnight, end - self.midnight
+        if a < 0 or b >= 86400:
+            return None
+        return self.weekday, a, b
 
 
 @dataclass(frozen=True)
@@ -149,14 +185,14 @@ class VenueCalendar:
     kind: str  # "office", "community" or "prison"
     hours: WeeklyHours
     rooms: tuple[RoomCalendar, ...]
+    # The rooms of each kind by id (the search tries them in this order).
+    meeting_rooms: tuple[RoomCalendar, ...] = field(init=False, repr=False, compare=False)
+    waiting_rooms: tuple[RoomCalendar, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def meeting_rooms(self) -> tuple[RoomCalendar, ...]:
-        return tuple(r for r in self.rooms if r.kind == "meeting")
-
-    @property
-    def waiting_rooms(self) -> tuple[RoomCalendar, ...]:
-        return tuple(r for r in self.rooms if r.kind == "waiting")
+    def __post_init__(self) -> None:
+        rooms = sorted(self.rooms, key=lambda r: r.id)
+        object.__setattr__(self, "meeting_rooms", tuple(r for r in rooms if r.kind == "meeting"))
+        object.__setattr__(self, "waiting_rooms", tuple(r for r in rooms if r.kind == "waiting"))
 
 
 @dataclass(frozen=True)
@@ -342,23 +378,33 @@ def london_time_exists(day: dt.date, time: dt.time) -> bool:
     return round_trip == naive
 
 
-def grid(request: SlotRequest) -> Iterator[tuple[dt.date, dt.datetime]]:
-    """Every candidate start, earliest first: London dates and wall-clock times on the grid, as UTC."""
+def _grid(request: SlotRequest) -> Iterator[tuple[dt.date, _Day, int]]:
+    """Every candidate start, earliest first: (London date, its ``_Day``, start in epoch seconds)."""
     step = request.grid_minutes
     first_minute = request.day_starts.hour * 60 + request.day_starts.minute
+    first_minute += -first_minute % step
     last_minute = request.day_ends.hour * 60 + request.day_ends.minute
-    not_before = request.not_before
+    not_before = _ts(request.not_before)
     day = request.first_day
     while day <= request.last_day:
-        minute = first_minute - first_minute % step + (step if first_minute % step else 0)
-        while minute < last_minute:
-            time = dt.time(minute // 60, minute % 60)
-            if london_time_exists(day, time):
-                start = dt.datetime.combine(day, time, tzinfo=LONDON).astimezone(UTC)
-                if start > not_before:
-                    yield day, start
-            minute += step
+        info = _Day(day)
+        for minute in range(first_minute, last_minute, step):
+            if info.offset is not None:
+                start = info.midnight + minute * 60
+            else:
+                time = dt.time(minute // 60, minute % 60)
+                if not london_time_exists(day, time):
+                    continue
+                start = _ts(dt.datetime.combine(day, time, tzinfo=LONDON))
+            if start > not_before:
+                yield day, info, start
         day += dt.timedelta(days=1)
+
+
+def grid(request: SlotRequest) -> Iterator[tuple[dt.date, dt.datetime]]:
+    """Every candidate start, earliest first: London dates and wall-clock times on the grid, as UTC."""
+    for day, _, start in _grid(request):
+        yield day, _utc(start)
 
 
 # --- reasons ---------------------------------------------------------------------------------------------
@@ -424,7 +470,7 @@ def _best_rooms(
     request: SlotRequest,
     snapshot: CalendarSnapshot,
     holds: Holds,
-    stay_local: tuple[int, dt.time, dt.time] | None,
+    open_venues: Sequence[VenueCalendar],
     people: int,
 ) -> _Rooms | str:
     """The venue and rooms with the fewest room moves (then the lowest ids) at this time, or why there are none."""
@@ -432,11 +478,7 @@ def _best_rooms(
     sizes = Counter(p.side for p in snapshot.parties if p.side)
     best: _Rooms | None = None
     reason = "venue_closed"
-    for venue in snapshot.venues:
-        if (request.format == PRISON) != (venue.kind == "prison"):
-            continue
-        if not venue.hours.covers_local(stay_local):
-            continue
+    for venue in open_venues:
         all_meeting_rooms = venue.meeting_rooms
         meeting_rooms: list[RoomCalendar | None] = [
             r for r in all_meeting_rooms if r.capacity >= people and _free(r.busy, holds.meeting, buffer)
@@ -459,6 +501,8 @@ def _best_rooms(
                 )
                 if best is None or (candidate.moves, candidate.order) < (best.moves, best.order):
                     best = candidate
+                if best.moves == 0:
+                    return best  # venues and rooms come in id order: nothing later can rank higher
             continue
         by_side = {
             side: [
@@ -486,6 +530,8 @@ def _best_rooms(
                     )
                     if best is None or (candidate.moves, candidate.order) < (best.moves, best.order):
                         best = candidate
+                    if best.moves == 0:
+                        return best
         if not found:
             reason = "waiting_rooms"
     return best if best is not None else reason
@@ -494,33 +540,44 @@ def _best_rooms(
 def _choose_facilitators(
     request: SlotRequest,
     snapshot: CalendarSnapshot,
+    at_work: Sequence[FacilitatorCalendar],
     day: dt.date,
     holds: Holds,
-    stay_local: tuple[int, dt.time, dt.time] | None,
 ) -> tuple[FacilitatorCalendar, FacilitatorCalendar | None] | str:
     """Facilitators at work and free from the first arrival to the last departure: the case's own
-    lead facilitator if among them, else the lowest id; a co-facilitator by lowest id."""
+    lead facilitator if among them, else the lowest id; a co-facilitator by lowest id.
+
+    ``at_work`` holds those whose working pattern covers the stay, the case's own lead facilitator
+    first, then the others by id, so the search stops at the first ones that fit."""
     needed = request.facilitator_count
     buffer = snapshot.settings.buffer * 60
-    span = (holds.first_arrival, holds.last_departure)
-    working = [
-        f for f in snapshot.facilitators if f.hours.covers_local(stay_local) and not f.leave.contains(day)
-    ]
-    if len(working) < needed:
+    start, end = holds.first_arrival, holds.last_departure + buffer
+    sensitive = snapshot.case_is_sensitive
+    lead: FacilitatorCalendar | None = None
+    others: list[FacilitatorCalendar] = []
+    working = free = 0
+    for f in at_work:
+        if f.leave.contains(day):
+            continue
+        working += 1
+        if not f.busy.is_free(start, end):
+            continue
+        free += 1
+        if lead is None and (f.trained_for_sensitive_cases or not sensitive):
+            lead = f
+        else:
+            others.append(f)
+        # Later facilitators have higher ids: once one that is not the case's lead is among the others,
+        # the lowest-id co-facilitator is known.
+        if lead is not None and (needed == 1 or any(o.id != snapshot.case_lead_id for o in others)):
+            return lead, (min(others, key=lambda o: o.id) if needed == 2 else None)
+    if lead is not None and (needed == 1 or others):
+        return lead, (min(others, key=lambda o: o.id) if needed == 2 else None)
+    if working < needed:
         return "facilitators_off"
-    free = [f for f in working if _free(f.busy, span, buffer)]
-    if len(free) < needed:
+    if free < needed:
         return "facilitators_busy"
-    leads = free
-    if snapshot.case_is_sensitive:
-        leads = [f for f in free if f.trained_for_sensitive_cases]
-        if not leads:
-            return "trained_lead"
-    own = [f for f in leads if f.id == snapshot.case_lead_id]
-    lead = own[0] if own else min(leads, key=lambda f: f.id)
-    if needed == 1:
-        return lead, None
-    return lead, min((f for f in free if f.id != lead.id), key=lambda f: f.id)
+    return "trained_lead"
 
 
 def _prefers(party: PartyCalendar, arrives: int, departs: int) -> bool:
@@ -537,10 +594,16 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
         return SlotSearchResult((), (REASONS["no_parties"].capitalize() + ".",), 0)
     buffer = snapshot.settings.buffer * 60
     people = len(snapshot.parties) + request.facilitator_count
+    # Own lead first, then by id: the facilitator search stops at the first that fit.
+    ordered = sorted(snapshot.facilitators, key=lambda f: (f.id != snapshot.case_lead_id, f.id))
+    venues = sorted(snapshot.venues, key=lambda v: v.id)
+    # Who works and which venues are open depend only on the London weekday and times of the stay.
+    at_work: dict[tuple[int, int, int] | None, list[FacilitatorCalendar]] = {}
+    open_then: dict[tuple[int, int, int] | None, list[VenueCalendar]] = {}
     counts: Counter[str] = Counter()
     slots: list[Slot] = []
     considered = 0
-    for day, start in grid(request):
+    for day, info, start in _grid(request):
         considered += 1
         if day in snapshot.bank_holidays:
             counts["bank_holiday"] += 1
@@ -548,19 +611,26 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
         if any(p.unavailable.contains(day) for p in snapshot.parties):
             counts["party_unavailable"] += 1
             continue
-        holds = holds_for(request, snapshot.settings, _ts(start))
+        holds = holds_for(request, snapshot.settings, start)
         if not all(_free(p.busy, holds.sides[p.side], buffer) for p in snapshot.parties):
             counts["party_busy"] += 1
             continue
-        stay_local = _local_span(_utc(holds.first_arrival), _utc(holds.last_departure))
-        chosen = _choose_facilitators(request, snapshot, day, holds, stay_local)
+        stay_local = info.span(holds.first_arrival, holds.last_departure)
+        if stay_local not in at_work:
+            at_work[stay_local] = [f for f in ordered if f.hours.covers_local(stay_local)]
+            open_then[stay_local] = [
+                v
+                for v in venues
+                if (request.format == PRISON) == (v.kind == "prison") and v.hours.covers_local(stay_local)
+            ]
+        chosen = _choose_facilitators(request, snapshot, at_work[stay_local], day, holds)
         if isinstance(chosen, str):
             counts[chosen] += 1
             continue
         lead, co = chosen
         rooms: _Rooms | None = None
         if request.needs_venue:
-            found = _best_rooms(request, snapshot, holds, stay_local, people)
+            found = _best_rooms(request, snapshot, holds, open_then[stay_local], people)
             if isinstance(found, str):
                 counts[found] += 1
                 continue
@@ -581,7 +651,7 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
         )
         slots.append(
             Slot(
-                starts_at=start,
+                starts_at=_utc(start),
                 ends_at=_utc(holds.meeting[1]),
                 lead_facilitator_id=lead.id,
                 lead_facilitator_name=lead.name,

@@ -48,7 +48,9 @@ def _api_key_public_id(service: Service) -> str:
     from rj_scheduler.api.services import create_api_key
     from rj_scheduler.db import now
 
-    key, _full_key = create_api_key(service, partner_name="Probe Police", source="police", actor=None, at=now())
+    key, _full_key = create_api_key(
+        service, partner_name="Probe Police", source="police", actor=None, at=now()
+    )
     return key.public_id
 
 

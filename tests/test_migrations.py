@@ -11,9 +11,7 @@ from rj_scheduler.extensions import db
 def test_upgrading_an_empty_database_gives_exactly_the_models_schema(db_session):
     # The session database was built from empty by `flask db upgrade` (see conftest).
     connection = db_session.connection()
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "render_as_batch": True}
-    )
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
     differences = compare_metadata(context, db.metadata)
     assert differences == [], f"models and migrations disagree: {differences}"
 

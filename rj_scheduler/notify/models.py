@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,6 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rj_scheduler.db import Base, now, public_id
+
+if TYPE_CHECKING:
+    from rj_scheduler.auth.models import User
+    from rj_scheduler.cases.models import Case, Party
 
 
 class Channel(enum.StrEnum):
@@ -123,6 +128,10 @@ class OutboxMessage(Base):
     attachments: Mapped[list[OutboxAttachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="OutboxAttachment.id"
     )
+    # Read-only: the ids above are what services set; lists load these in bulk (no N+1).
+    party: Mapped[Party | None] = relationship(foreign_keys=[party_id], viewonly=True)
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id], viewonly=True)
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], viewonly=True)
 
     @property
     def status_enum(self) -> MessageStatus:
@@ -228,6 +237,9 @@ class InboundMessage(Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=now)
     handled_at: Mapped[dt.datetime | None]
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    party: Mapped[Party | None] = relationship(foreign_keys=[party_id], viewonly=True)
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id], viewonly=True)
 
 
 class UnmatchedStatusCallback(Base):

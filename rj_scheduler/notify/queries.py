@@ -33,7 +33,11 @@ def outbox_page(service_id: int, *, status: str | None = None, page: int = 1) ->
         db.session.scalars(
             select(OutboxMessage)
             .where(*conditions)
-            .options(selectinload(OutboxMessage.attachments))
+            .options(
+                selectinload(OutboxMessage.attachments),
+                selectinload(OutboxMessage.party),
+                selectinload(OutboxMessage.user),
+            )
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
@@ -79,7 +83,11 @@ def failed_messages(
         stmt = stmt.join(Case, Case.id == OutboxMessage.case_id).where(
             Case.lead_facilitator_id == facilitator_id
         )
-    stmt = stmt.order_by(OutboxMessage.finished_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    stmt = (
+        stmt.options(selectinload(OutboxMessage.party), selectinload(OutboxMessage.case))
+        .order_by(OutboxMessage.finished_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -100,7 +108,11 @@ def inbound_to_deal_with(
         stmt = stmt.join(Case, Case.id == InboundMessage.case_id).where(
             Case.lead_facilitator_id == facilitator_id
         )
-    stmt = stmt.order_by(InboundMessage.received_at.desc()).limit(limit)
+    stmt = (
+        stmt.options(selectinload(InboundMessage.party), selectinload(InboundMessage.case))
+        .order_by(InboundMessage.received_at.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -114,16 +126,10 @@ def inbound_message(service_id: int, public_id: str) -> InboundMessage | None:
 
 def recipient_label(message: OutboxMessage) -> str:
     """Who a message is for, as staff see it: the party's name and role, or the member of staff."""
-    if message.party_id is not None:
-        from rj_scheduler.cases.models import Party
-
-        party = db.session.get(Party, message.party_id)
-        if party is not None:
-            return f"{party.display_name} ({party.role_label})"
-    if message.user_id is not None:
-        from rj_scheduler.auth.models import User
-
-        user = db.session.get(User, message.user_id)
-        if user is not None:
-            return f"{user.full_name} (staff)"
+    party = message.party
+    if party is not None:
+        return f"{party.display_name} ({party.role_label})"
+    user = message.user
+    if user is not None:
+        return f"{user.full_name} (staff)"
     return "Unknown"

@@ -39,6 +39,7 @@ from rj_scheduler.notify.models import (
 from rj_scheduler.notify.wording import (
     MessageKind,
     Wording,
+    check_discreet_text,
     check_never_mentioned,
     check_wording,
     message_kind,
@@ -157,7 +158,9 @@ def queue_party_message(
     body = render(wording.body, values)
     subject = render(wording.subject, values) if wording.subject else None
     if style == WordingStyle.DISCREET:
+        # The filled-in values count too: a service called "Victim First" must not be named in discreet text.
         check_never_mentioned(" ".join(filter(None, [subject, body])), never_mention)
+        check_discreet_text(subject, body)
     address = party.mobile_e164 if channel == Channel.SMS else party.email
     return queue_message(
         service_id=party.service_id,
@@ -227,12 +230,18 @@ def cancel_open_messages(
     if kind is not None:
         stmt = stmt.where(OutboxMessage.kind == kind)
     at = now()
-    result = db.session.execute(
-        stmt.values(
-            status=MessageStatus.CANCELLED.value, status_reason=reason[:500], finished_at=at
-        ).execution_options(synchronize_session="fetch")
+    ids = set(
+        db.session.scalars(
+            stmt.values(status=MessageStatus.CANCELLED.value, status_reason=reason[:500], finished_at=at)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    return result.rowcount or 0
+    # Objects already loaded in this session are re-read on next use, so nobody acts on a stale status.
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, OutboxMessage) and loaded.id in ids:
+            db.session.expire(loaded)
+    return len(ids)
 
 
 def acknowledge_failed_message(message: OutboxMessage, by: User) -> None:
@@ -589,3 +598,33 @@ def mark_inbound_handled(inbound: InboundMessage, by: User) -> None:
         object_id=inbound.public_id,
         service_id=inbound.service_id,
     )
+
+
+# --- Consent -----------------------------------------------------------------------------------------
+
+
+def cancel_messages_of_withdrawn_party(sender: object, *, party, at: dt.datetime, **_: object) -> None:
+    """A party withdrew consent to take part: cancel every message not yet sent to them (DOMAIN rule 1).
+
+    Runs inside the withdrawal's unit of work (the signal is sent there), so the
+    cancellation is committed or rolled back with it; it never commits.
+    """
+    cancelled = cancel_open_messages("They withdrew consent to take part.", party_id=party.id)
+    if cancelled:
+        audit(
+            "outbox_message.cancelled_on_withdrawal",
+            object_type="party",
+            object_id=party.public_id,
+            service_id=party.service_id,
+            details={"cancelled": cancelled},
+        )
+
+
+def _connect_receivers() -> None:
+    from rj_scheduler.cases.events import consent_to_take_part_withdrawn
+
+    # A strong reference: the receiver is a module-level function, but say so rather than rely on it.
+    consent_to_take_part_withdrawn.connect(cancel_messages_of_withdrawn_party, weak=False)
+
+
+_connect_receivers()

@@ -19,8 +19,11 @@ from rj_scheduler.notify.wording import (
     preview_sms,
     render,
 )
+from rj_scheduler.templating import add_nav_item
 
 bp = Blueprint("notify", __name__, url_prefix="/messages")
+add_nav_item("Outbox", "notify.outbox", Permission.VIEW_OUTBOX)
+add_nav_item("Message wording", "notify.wording_list", Permission.EDIT_MESSAGE_WORDING)
 
 
 @bp.get("/outbox")
@@ -191,3 +194,12 @@ def notify_inbound_messages(case_id: int | None = None, facilitator_id: int | No
 @bp.app_template_global("notify_recipient_label")
 def notify_recipient_label(message) -> str:
     return queries.recipient_label(message)
+
+
+@bp.app_template_global("notify_kind_label")
+def notify_kind_label(kind: str) -> str:
+    """What a kind of message is called (e.g. "Appointment reminder"); an unknown kind by its name."""
+    try:
+        return message_kind(kind).label
+    except UnknownMessageKind:
+        return kind.replace("_", " ").capitalize()

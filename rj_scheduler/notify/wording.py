@@ -190,6 +190,21 @@ def check_never_mentioned(text: str, never_mention: Iterable[str]) -> None:
             raise WordingRefused(["The message mentions something this party must not be sent."])
 
 
+def check_discreet_text(subject: str | None, body: str) -> None:
+    """Refuse a rendered discreet message whose text (placeholders filled in) gives the case away.
+
+    Wording is checked at save time with its placeholders left out; this checks
+    what the values brought in (e.g. a service whose name says "victim").
+    """
+    problems = [
+        f'{label} says "{term}" once filled in. Discreet messages must not mention it.'
+        for label, text in (("The subject", subject or ""), ("The message", body))
+        for term in discreet_terms_in(text)
+    ]
+    if problems:
+        raise WordingRefused(problems)
+
+
 @dataclass(frozen=True)
 class SmsPreview:
     text: str
@@ -281,7 +296,7 @@ register_message_kind(
         audience="party",
         placeholders=(
             Placeholder("first_name", "the person's preferred name", "Sam"),
-            Placeholder("service_name", "the service's name", "Victim First"),
+            Placeholder("service_name", "the service's name as messages give it", "LLR Support Service"),
             Placeholder("service_phone", "the service's phone number", "0300 123 4567"),
             Placeholder("appointment_date", "the date, e.g. Tuesday 3 March", "Tuesday 3 March"),
             Placeholder("appointment_time", "the time, e.g. 2:30pm", "2:30pm"),
@@ -306,6 +321,55 @@ register_message_kind(
                     "at ((appointment_time)).\n\n"
                     "See the details, or tell us if you cannot come: ((link))\n\n"
                     "If you have questions, call us on ((service_phone))."
+                ),
+            ),
+        },
+    )
+)
+register_message_kind(
+    MessageKind(
+        kind="tried_to_reach_you",
+        label="We tried to reach you",
+        audience="party",
+        placeholders=(
+            Placeholder("first_name", "the person's preferred name", "Sam"),
+            Placeholder("service_name", "the service's name as messages give it", "LLR Support Service"),
+            Placeholder("service_phone", "the service's phone number", "0300 123 4567"),
+        ),
+        # First contact is a Victims' Code measure: when a call is not answered the facilitator
+        # leaves this message. The discreet wording names neither the service nor why we called,
+        # because a service's own name often says "victim" or "restorative justice".
+        defaults={
+            ("sms", "discreet"): Wording(
+                body=(
+                    "Hello ((first_name)), we tried to call you today. "
+                    "Please call us back on ((service_phone)) when it is a good time to talk."
+                )
+            ),
+            ("sms", "plain"): Wording(
+                body=(
+                    "Hello ((first_name)), this is ((service_name)). We tried to call you today about "
+                    "restorative justice. Please call us back on ((service_phone)) when it is a good time to talk."
+                )
+            ),
+            ("email", "discreet"): Wording(
+                subject="We tried to call you",
+                body=(
+                    "Hello ((first_name)),\n\n"
+                    "We tried to call you today.\n\n"
+                    "Please call us back on ((service_phone)) when it is a good time to talk. "
+                    "If you would rather we contacted you another way, or at other times, tell us when you call."
+                ),
+            ),
+            ("email", "plain"): Wording(
+                subject="((service_name)): we tried to call you",
+                body=(
+                    "Hello ((first_name)),\n\n"
+                    "This is ((service_name)). We tried to call you today about restorative justice: "
+                    "the chance to communicate with the person responsible for the harm, if you want to.\n\n"
+                    "Please call us back on ((service_phone)) when it is a good time to talk. "
+                    "If you would rather we contacted you another way, or at other times, tell us when you call.\n\n"
+                    "Taking part is your choice, and you can change your mind at any time."
                 ),
             ),
         },

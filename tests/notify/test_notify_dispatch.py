@@ -30,7 +30,7 @@ from tests.notify.peers import FakeTwilioBehaviour, smtp_config, twilio_config
 
 VALUES = {
     "first_name": "Alex",
-    "service_name": "Victim First",
+    "service_name": "LLR Support Service",
     "service_phone": "0300 123 4567",
     "appointment_date": "Tuesday 3 March",
     "appointment_time": "2:30pm",

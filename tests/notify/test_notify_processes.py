@@ -14,7 +14,6 @@ from tests.notify.peers import FakeTwilio, FakeTwilioBehaviour
 from tests.notify.process_db import (
     committed_database,
     dispatcher_env,
-    is_postgres,
     seed_sms,
     start_dispatcher,
     stop,
@@ -100,9 +99,7 @@ def test_sigterm_finishes_the_messages_in_hand_then_exits(database, slow_twilio)
     assert statuses.get("sent", 0) < 400
 
 
-@pytest.mark.skipif(
-    not is_postgres(), reason="SQLite counterpart: test_on_sqlite_a_second_dispatcher_refuses_to_start"
-)
+@pytest.mark.postgres_only  # SQLite counterpart: test_on_sqlite_a_second_dispatcher_refuses_to_start...
 def test_two_dispatchers_on_postgresql_send_each_message_exactly_once(database, fake_twilio):
     url, engine = database
     bodies = seed_sms(engine, 2000)
@@ -128,10 +125,7 @@ def test_two_dispatchers_on_postgresql_send_each_message_exactly_once(database, 
     assert len(by_dispatcher) == 2, "both dispatchers took part"
 
 
-@pytest.mark.skipif(
-    is_postgres(),
-    reason="PostgreSQL counterpart: test_two_dispatchers_on_postgresql_send_each_message_exactly_once",
-)
+@pytest.mark.sqlite_only  # PostgreSQL counterpart: test_two_dispatchers_on_postgresql_send_each_...
 def test_on_sqlite_a_second_dispatcher_refuses_to_start_and_one_sends_each_message_once(
     database, fake_twilio
 ):

@@ -54,6 +54,38 @@ def _guard_sockets() -> None:
 _guard_sockets()
 
 
+def _testing_postgres() -> bool:
+    return (os.environ.get("RJ_TEST_DATABASE_URL") or "").startswith("postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run each database-specific test only on its database (the suite runs on both in CI).
+
+    A test marked ``postgres_only`` has a ``sqlite_only`` counterpart and the other
+    way round; each is deselected, not skipped, on the other database.
+    """
+    other = "sqlite_only" if _testing_postgres() else "postgres_only"
+    keep = [item for item in items if other not in item.keywords]
+    dropped = [item for item in items if other in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+    config.stash[_DESELECTED] = len(dropped)
+
+
+_DESELECTED = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    count = config.stash.get(_DESELECTED, 0)
+    if count:
+        database = "PostgreSQL" if _testing_postgres() else "SQLite"
+        terminalreporter.write_line(
+            f"NOTICE: {count} test(s) for the other database were deselected on {database};"
+            " `make test` and `make test-postgres` together run them all."
+        )
+
+
 @pytest.fixture(scope="session")
 def tmp_root() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="rj-tests-") as d:

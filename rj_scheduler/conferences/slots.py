@@ -672,3 +672,243 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
     if not slots and not considered:
         reasons = ("There are no possible times in the window: choose dates in the future.",)
     return SlotSearchResult(tuple(slots), reasons, considered)
+
+
+# --- loading a snapshot from the database ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedSnapshot:
+    """A snapshot and the public ids of what it names (slots carry primary keys; pages show public ids)."""
+
+    snapshot: CalendarSnapshot
+    user_public_ids: dict[int, str]
+    venue_public_ids: dict[int, str]
+    room_public_ids: dict[int, str]
+    party_public_ids: dict[int, str]
+
+
+def attending_parties(case, kind: str, format: str, party=None) -> list:
+    """Who a meeting of this type is with: a conference with a victim and an offender has every victim,
+    offender and supporter of the case; a preparation meeting or a shuttle meeting has ``party`` and the
+    supporters of their side. Interpreters and other professionals are added on the booking form."""
+    from rj_scheduler.conferences.booking import side_of
+
+    people = [p for p in case.parties if p.role in ("victim", "offender", "supporter")]
+    if kind == "conference" and format in (FACE_TO_FACE, VIDEO, PRISON):
+        return people
+    if party is None:
+        return []
+    side = side_of(party)
+    if kind == "preparation":
+        return [party] + [p for p in people if p.role == "supporter" and p.supports_party_id == party.id]
+    return [p for p in people if side_of(p) == side]
+
+
+def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties: Sequence) -> LoadedSnapshot:
+    """Everything ``find_slots`` needs for ``case`` over the request's window, in one query per kind
+    of thing (staff, working hours, leave, venues with rooms and hours, bookings, parties' dates,
+    the case's earlier rooms), whatever the number of people or bookings."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from rj_scheduler.auth.models import User
+    from rj_scheduler.cases.models import CaseState
+    from rj_scheduler.cases.working_days import bank_holidays
+    from rj_scheduler.conferences import queries
+    from rj_scheduler.conferences.booking import readiness_refusals, side_of
+    from rj_scheduler.conferences.models import (
+        Meeting,
+        MeetingAttendee,
+        MeetingStatus,
+        PartyPreferredTime,
+        PartyUnavailability,
+        ResourceBooking,
+        ResourceKind,
+        StaffLeave,
+        Venue,
+        WorkingHours,
+    )
+
+    service_id = case.service_id
+    first = dt.datetime.combine(request.first_day - dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
+    last = dt.datetime.combine(request.last_day + dt.timedelta(days=2), dt.time(0), tzinfo=LONDON)
+
+    busy: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = {}
+    rows = session.execute(
+        select(
+            ResourceBooking.resource_kind,
+            ResourceBooking.resource_id,
+            ResourceBooking.starts_at,
+            ResourceBooking.ends_at,
+        ).where(
+            ResourceBooking.service_id == service_id,
+            ResourceBooking.starts_at < last,
+            ResourceBooking.ends_at > first,
+        )
+    )
+    for kind, resource_id, starts_at, ends_at in rows:
+        busy.setdefault((kind, resource_id), []).append((starts_at, ends_at))
+
+    staff = session.scalars(
+        select(User).where(User.service_id == service_id, User.is_active_account.is_(True)).order_by(User.id)
+    ).all()
+    hours: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    for row in session.scalars(select(WorkingHours).where(WorkingHours.service_id == service_id)):
+        hours.setdefault(row.user_id, []).append((row.weekday, row.starts_at, row.ends_at))
+    leave: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for row in session.scalars(
+        select(StaffLeave).where(
+            StaffLeave.service_id == service_id,
+            StaffLeave.starts_on <= request.last_day,
+            StaffLeave.ends_on >= request.first_day,
+        )
+    ):
+        leave.setdefault(row.user_id, []).append((row.starts_on, row.ends_on))
+    facilitators = tuple(
+        FacilitatorCalendar(
+            id=user.id,
+            name=user.full_name,
+            hours=WeeklyHours.of(hours.get(user.id) or queries.DEFAULT_WORKING_HOURS),
+            busy=Busy(busy.get((ResourceKind.FACILITATOR.value, user.id), ())),
+            leave=DateRanges(tuple(leave.get(user.id, ()))),
+            trained_for_sensitive_cases=user.trained_for_sensitive_cases,
+        )
+        for user in staff
+    )
+
+    venue_rows = session.scalars(
+        select(Venue)
+        .where(Venue.service_id == service_id, Venue.is_active.is_(True))
+        .options(selectinload(Venue.rooms), selectinload(Venue.opening_hours))
+        .order_by(Venue.id)
+    ).all()
+    venues = tuple(
+        VenueCalendar(
+            id=venue.id,
+            name=venue.name,
+            kind=venue.kind,
+            hours=WeeklyHours.of((h.weekday, h.opens_at, h.closes_at) for h in venue.opening_hours),
+            rooms=tuple(
+                RoomCalendar(
+                    id=room.id,
+                    name=room.name,
+                    kind=room.kind,
+                    capacity=room.capacity,
+                    busy=Busy(busy.get((ResourceKind.ROOM.value, room.id), ())),
+                )
+                for room in venue.rooms
+                if room.is_active
+            ),
+        )
+        for venue in venue_rows
+    )
+
+    party_ids = [p.id for p in parties]
+    unavailable: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    preferred: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    previous_room: dict[int, int] = {}
+    if party_ids:
+        for row in session.scalars(
+            select(PartyUnavailability).where(
+                PartyUnavailability.party_id.in_(party_ids),
+                PartyUnavailability.starts_on <= request.last_day,
+                PartyUnavailability.ends_on >= request.first_day,
+            )
+        ):
+            unavailable.setdefault(row.party_id, []).append((row.starts_on, row.ends_on))
+        for row in session.scalars(
+            select(PartyPreferredTime).where(PartyPreferredTime.party_id.in_(party_ids))
+        ):
+            preferred.setdefault(row.party_id, []).append((row.weekday, row.starts_at, row.ends_at))
+        # The room each party last used at a meeting of this case (their waiting room, else the meeting room).
+        earlier = session.execute(
+            select(MeetingAttendee.party_id, MeetingAttendee.waiting_room_id, Meeting.room_id)
+            .join(Meeting, Meeting.id == MeetingAttendee.meeting_id)
+            .where(
+                Meeting.case_id == case.id,
+                MeetingAttendee.party_id.in_(party_ids),
+                Meeting.status.in_([MeetingStatus.BOOKED.value, MeetingStatus.HELD.value]),
+                Meeting.starts_at.is_not(None),
+            )
+            .order_by(Meeting.starts_at)
+        )
+        for party_id, waiting_room_id, room_id in earlier:
+            room_id = waiting_room_id or room_id
+            if room_id is not None:
+                previous_room[party_id] = room_id
+
+    party_calendars = tuple(
+        PartyCalendar(
+            id=party.id,
+            label=f"{party.display_name} ({party.role_label.lower()})",
+            side=side_of(party) or "",
+            busy=Busy(busy.get((ResourceKind.PARTY.value, party.id), ())),
+            unavailable=DateRanges(tuple(unavailable.get(party.id, ()))),
+            preferred=WeeklyHours.of(preferred[party.id]) if party.id in preferred else None,
+            previous_room_id=previous_room.get(party.id),
+        )
+        for party in parties
+    )
+
+    blockers: list[str] = []
+    if case.state == CaseState.CLOSED:
+        blockers.append("The case is closed: reopen it before booking a meeting.")
+    elif request.kind == "conference" and case.state in (CaseState.CONFERENCE_HELD, CaseState.FOLLOW_UP):
+        blockers.append("A conference has already been held for this case.")
+    blockers.extend(readiness_refusals(case, request.kind, list(parties), at))
+
+    settings = queries.settings_for(session, service_id)
+    snapshot = CalendarSnapshot(
+        facilitators=facilitators,
+        venues=venues,
+        parties=party_calendars,
+        bank_holidays=frozenset(d for d in bank_holidays() if request.first_day <= d <= request.last_day),
+        settings=ArrivalSettings(
+            victim_arrives_before_start=settings.victim_arrives_before_start_minutes,
+            offender_arrives_before_victim=settings.offender_arrives_before_victim_minutes,
+            victim_leaves_before_offender=settings.victim_leaves_before_offender_minutes,
+            buffer=settings.buffer_minutes,
+        ),
+        case_lead_id=case.lead_facilitator_id,
+        case_is_sensitive=case.is_sensitive,
+        blockers=tuple(dict.fromkeys(blockers)),
+    )
+    return LoadedSnapshot(
+        snapshot=snapshot,
+        user_public_ids={u.id: u.public_id for u in staff},
+        venue_public_ids={v.id: v.public_id for v in venue_rows},
+        room_public_ids={r.id: r.public_id for v in venue_rows for r in v.rooms},
+        party_public_ids={p.id: p.public_id for p in parties},
+    )
+
+
+def draft_for_slot(case, request: SlotRequest, slot: Slot, session, *, video_link: str | None = None):
+    """The booking draft a slot stands for (what "Book this slot" fills in), for ``booking_refusals``."""
+    from rj_scheduler.auth.models import User
+    from rj_scheduler.cases.models import Party
+    from rj_scheduler.conferences.booking import MeetingDraft
+    from rj_scheduler.conferences.booking import PartyPlan as BookingPartyPlan
+    from rj_scheduler.conferences.models import Room, Venue
+
+    return MeetingDraft(
+        case=case,
+        kind=request.kind,
+        format=request.format,
+        parties=[
+            BookingPartyPlan(
+                party=session.get(Party, plan.party_id),
+                waiting_room=session.get(Room, plan.waiting_room_id) if plan.waiting_room_id else None,
+                arrives_at=plan.arrives_at if request.staggered else None,
+                departs_at=plan.departs_at if request.staggered else None,
+            )
+            for plan in slot.parties
+        ],
+        lead_facilitator=session.get(User, slot.lead_facilitator_id),
+        co_facilitator=session.get(User, slot.co_facilitator_id) if slot.co_facilitator_id else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        venue=session.get(Venue, slot.venue_id) if slot.venue_id else None,
+        room=session.get(Room, slot.room_id) if slot.room_id else None,
+        video_link=video_link,
+    )

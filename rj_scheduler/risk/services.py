@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import select
+
 from rj_scheduler.audit import services as audit
 from rj_scheduler.auth.models import Role, Service, User
 from rj_scheduler.cases.models import Party
@@ -88,6 +90,17 @@ def _timeline(assessment: Assessment, kind: str, summary: str, actor: User | Non
 def _note_editor(assessment: Assessment, actor: User, at: dt.datetime) -> None:
     if actor.id not in {e.user_id for e in assessment.editors}:
         assessment.editors.append(AssessmentEditor(user_id=actor.id, first_edited_at=at))
+
+
+def _lock(assessment: Assessment) -> None:
+    """Re-read the assessment's row and hold it until commit, so two decisions on it cannot interleave.
+
+    PostgreSQL takes a row lock (SELECT ... FOR UPDATE); SQLite already holds the
+    database's write lock for the whole transaction (see ``rj_scheduler.db``).
+    """
+    if assessment.id is not None:
+        db.session.execute(select(Assessment.id).where(Assessment.id == assessment.id).with_for_update())
+        db.session.refresh(assessment)
 
 
 def _ensure_editable(assessment: Assessment, actor: User, action: str) -> None:
@@ -378,6 +391,7 @@ def submit(
     assessment: Assessment, *, actor: User, at: dt.datetime, library: QuestionnaireLibrary | None = None
 ) -> None:
     """Submit a complete draft (every required answer present) for sign-off."""
+    _lock(assessment)
     reason = refusal(assessment.status, Event.SUBMIT)
     if reason:
         _audit("assessment.submit_refused", assessment, actor, outcome="refused", reason=assessment.status)
@@ -484,6 +498,7 @@ def decide(
     content other than what the reviewer saw (a stale form) is refused.
     """
     comments = (comments or "").strip() or None
+    _lock(assessment)
     reasons = sign_off_refusals(
         assessment,
         decision,
@@ -541,6 +556,7 @@ def decide(
 def start_new_version(assessment: Assessment, *, actor: User, at: dt.datetime) -> Assessment:
     """Change an approved assessment: it is replaced (its approval stays in history but no longer counts)
     by a new draft version with the same answers, which needs sign-off again."""
+    _lock(assessment)
     reason = refusal(assessment.status, Event.SUPERSEDE)
     if reason:
         _audit(
@@ -586,7 +602,9 @@ def start_new_version(assessment: Assessment, *, actor: User, at: dt.datetime) -
         )
     db.session.add(new)
     db.session.flush()
-    _note_editor(new, actor, at)
+    # The new version carries the earlier writers' words: none of them may sign it off either.
+    for user_id in sorted(assessment.editor_ids | {actor.id}):
+        new.editors.append(AssessmentEditor(user_id=user_id, first_edited_at=at))
     db.session.flush()
     _timeline(
         new,

@@ -330,3 +330,16 @@ def test_every_change_submission_and_decision_is_audited(team):
         "assessment.approved",
         "assessment.sign_off_refused",
     ]
+
+
+def test_the_writer_of_an_earlier_version_cannot_sign_off_the_new_version(team):
+    old = make_signed_off_assessment(
+        _victim(team), "risk", author=team["supervisor"], approver=team["manager"]
+    )
+    new = services.start_new_version(old, actor=team["facilitator"], at=now())
+    services.save_answers(new, {"safety_notes": "Moved house."}, actor=team["facilitator"], at=now())
+    services.submit(new, actor=team["facilitator"], at=now())
+    with pytest.raises(SignOffRefused, match="You wrote this assessment"):
+        _decide(new, "approved", team["supervisor"])
+    _decide(new, "approved", team["supervisor2"])
+    assert new.status == "approved"

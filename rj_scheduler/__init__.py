@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from rj_scheduler.auth.views import bp as auth_bp
     from rj_scheduler.cases.self_referral import bp as self_referral_bp
     from rj_scheduler.cases.views import bp as cases_bp
+    from rj_scheduler.conferences.views import bp as conferences_bp
     from rj_scheduler.dashboard import bp as dashboard_bp
     from rj_scheduler.notify.views import bp as notify_bp
     from rj_scheduler.notify.webhooks import bp as notify_webhooks_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_keys_bp)
     app.register_blueprint(self_referral_bp)
     app.register_blueprint(risk_bp)
+    app.register_blueprint(conferences_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -109,6 +109,77 @@ def _inbound_message_public_id(service: Service) -> str:
     return inbound.public_id
 
 
+def _venue_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.services import VenueInput, save_venue
+    from rj_scheduler.db import now, public_id
+
+    data = VenueInput(name=f"Probe venue {public_id()}", kind="office", address="1 Probe Street")
+    venue = save_venue(service.id, data, actor=None, at=now())
+    return venue.public_id
+
+
+def _meeting_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.models import Meeting
+    from rj_scheduler.db import now
+    from tests.factories import make_case
+
+    case = make_case(service)
+    meeting = Meeting(
+        service_id=service.id, case_id=case.id, kind="conference", format="letter", letter_due_on=now().date()
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting.public_id
+
+
+def _leave_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.services import add_leave
+    from rj_scheduler.db import now
+
+    user = make_user(service, Role.FACILITATOR)
+    today = now().date()
+    return add_leave(user, starts_on=today, ends_on=today, note=None, actor=None, at=now()).public_id
+
+
+def _agreement_item_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.models import AgreementItem, ConferenceOutcome, Meeting
+    from rj_scheduler.db import now
+    from tests.factories import make_case
+
+    case = make_case(service)
+    meeting = Meeting(
+        service_id=service.id,
+        case_id=case.id,
+        kind="conference",
+        format="letter",
+        letter_due_on=now().date(),
+        status="held",
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    outcome = ConferenceOutcome(service_id=service.id, meeting_id=meeting.id, held=True, recorded_at=now())
+    db.session.add(outcome)
+    db.session.flush()
+    item = AgreementItem(
+        service_id=service.id, case_id=case.id, outcome_id=outcome.id, kind="apology", description="x"
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item.public_id
+
+
+def _unavailability_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.services import add_party_unavailability
+    from rj_scheduler.db import now
+    from tests.factories import make_case
+
+    party = make_case(service).parties[0]
+    today = now().date()
+    return add_party_unavailability(
+        party, starts_on=today, ends_on=today, note=None, actor=None, at=now()
+    ).public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
@@ -117,6 +188,11 @@ PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "api_key_public_id": _api_key_public_id,
     "assessment_public_id": _assessment_public_id,
     "mitigation_public_id": _mitigation_public_id,
+    "venue_public_id": _venue_public_id,
+    "meeting_public_id": _meeting_public_id,
+    "leave_public_id": _leave_public_id,
+    "item_public_id": _agreement_item_public_id,
+    "unavailability_public_id": _unavailability_public_id,
     # A questionnaire page names no object: the assessment in the same URL is another service's.
     "risk.questions:page_id": lambda service: "safety",
     "notify.outbox_message:public_id": _outbox_message_public_id,

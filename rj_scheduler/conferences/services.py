@@ -449,7 +449,7 @@ def record_outcome(
         raise OutcomeRefused(reasons)
     outcome = ConferenceOutcome(
         service_id=meeting.service_id,
-        meeting_id=meeting.id,
+        meeting=meeting,
         held=held,
         not_held_reason=None if held else why[:2000],
         notes=(notes or "").strip() or None,

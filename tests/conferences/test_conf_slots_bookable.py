@@ -60,7 +60,7 @@ def calendars(draw):
         unique_by=lambda r: r[0],
     )
     busy = st.lists(
-        st.tuples(st.integers(0, 2), st.integers(8 * 4, 17 * 4), st.sampled_from([2, 4, 6, 10])), max_size=4
+        st.tuples(st.integers(0, 2), st.integers(8 * 4, 17 * 4), st.sampled_from([2, 4, 6, 10])), max_size=8
     )
     return {
         "type": draw(st.sampled_from(TYPES)),
@@ -261,7 +261,7 @@ def test_every_slot_offered_is_accepted_by_the_booking_rules_and_books(app):
                 not_before=at,
             )
             loaded = load_snapshot(db.session, case, request, at, parties)
-            result = find_slots(request, loaded.snapshot, limit=3)
+            result = find_slots(request, loaded.snapshot, limit=8)
             event(f"{kind} {format_}: {'slots' if result.slots else 'none'}")
             for slot in result.slots:
                 draft = draft_for_slot(case, request, slot, db.session, video_link=VIDEO_LINK)

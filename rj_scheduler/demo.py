@@ -20,6 +20,7 @@ from rj_scheduler.auth.models import Role, Service, User
 from rj_scheduler.auth.passwords import hash_password
 from rj_scheduler.cases.demo import load_demo as load_cases_demo
 from rj_scheduler.extensions import db
+from rj_scheduler.notify.demo import load_demo as load_notify_demo
 from rj_scheduler.risk.demo import load_demo as load_risk_demo
 
 DEMO_PASSWORD = "demo restorative meeting"  # noqa: S105  (invented, printed for the demo)
@@ -44,7 +45,12 @@ class DemoContext:
 
 
 # Capability loaders, in order: each takes the DemoContext.
-DEMO_LOADERS: list[Callable[[DemoContext], None]] = [load_cases_demo, load_api_demo, load_risk_demo]
+DEMO_LOADERS: list[Callable[[DemoContext], None]] = [
+    load_cases_demo,
+    load_api_demo,
+    load_risk_demo,
+    load_notify_demo,
+]
 
 
 def _service(code: str, name: str) -> Service:

@@ -446,7 +446,7 @@ def tell_staff_about_failure(message: OutboxMessage) -> None:
             "case_reference": case.reference,
             "message_kind": kind_label,
             "reason": message.last_error or message.status_reason or "It could not be sent.",
-            "link": f"{base}/cases/{case.public_id}",
+            "link": f"{base}/cases/{case.reference}",
         },
         idempotency_key=f"failed:{message.id}",
         case_id=case.id,

@@ -161,8 +161,12 @@ def _apply_draft(meeting: Meeting, draft: MeetingDraft) -> None:
     meeting.series_id = draft.series_id
 
 
-def _save_or_refuse(meeting: Meeting, draft: MeetingDraft, settings: ConferenceSettings) -> None:
-    """Write the meeting, its attendees and its bookings inside a savepoint; a clash becomes a refusal."""
+def write_meeting(meeting: Meeting, draft: MeetingDraft, settings: ConferenceSettings) -> None:
+    """Write the meeting, its attendees and its bookings inside a savepoint; a clash becomes a refusal.
+
+    It checks no rule itself: ``book_meeting`` and ``reschedule_meeting`` call
+    ``booking_refusals`` first (the demo uses it alone to write past meetings).
+    """
     session = db.session
     savepoint = session.begin_nested()
     try:
@@ -238,7 +242,7 @@ def book_meeting(draft: MeetingDraft, *, actor: User | None, at: dt.datetime) ->
         updated_at=at,
     )
     meeting.case = draft.case
-    _save_or_refuse(meeting, draft, settings)
+    write_meeting(meeting, draft, settings)
     add_timeline_event(
         draft.case, "meeting_booked", f"{meeting.title} booked {_when(meeting)}.", actor=actor, at=at
     )
@@ -277,7 +281,7 @@ def reschedule_meeting(
         _audit("meeting.reschedule_refused", meeting, reasons=len(reasons))
         raise BookingRefused(reasons)
     before = _when(meeting)
-    _save_or_refuse(meeting, draft, settings)
+    write_meeting(meeting, draft, settings)
     meeting.status = MeetingStatus.BOOKED.value
     meeting.status_reason = why
     meeting.sequence += 1

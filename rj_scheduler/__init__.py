@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from rj_scheduler.auth.views import bp as auth_bp
     from rj_scheduler.cases.self_referral import bp as self_referral_bp
     from rj_scheduler.cases.views import bp as cases_bp
+    from rj_scheduler.conferences.calendar_views import bp as calendar_bp
     from rj_scheduler.conferences.views import bp as conferences_bp
     from rj_scheduler.dashboard import bp as dashboard_bp
     from rj_scheduler.notify.views import bp as notify_bp
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(self_referral_bp)
     app.register_blueprint(risk_bp)
     app.register_blueprint(conferences_bp)
+    app.register_blueprint(calendar_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -46,6 +46,9 @@ class Permission(enum.StrEnum):
     RECORD_OUTCOME = "record_outcome"
     MANAGE_OWN_AVAILABILITY = "manage_own_availability"
     MANAGE_TEAM_AVAILABILITY = "manage_team_availability"
+    VIEW_OWN_CALENDAR = "view_own_calendar"
+    VIEW_TEAM_CALENDAR = "view_team_calendar"
+    MANAGE_CALENDAR_FEED = "manage_calendar_feed"
 
 
 # Which roles hold each permission. Manager includes every supervisor right.
@@ -76,6 +79,10 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     # Each staff member keeps their own working pattern and leave; managers anyone's in their service.
     Permission.MANAGE_OWN_AVAILABILITY: frozenset(Role),
     Permission.MANAGE_TEAM_AVAILABILITY: frozenset({Role.MANAGER}),
+    # The week view of one's own meetings and a personal calendar feed (which carries no participant details).
+    Permission.VIEW_OWN_CALENDAR: frozenset(Role),
+    Permission.MANAGE_CALENDAR_FEED: frozenset(Role),
+    Permission.VIEW_TEAM_CALENDAR: frozenset({Role.SUPERVISOR, Role.MANAGER}),
 }
 
 

@@ -219,7 +219,10 @@ def test_assessments_are_completed_returned_fixed_and_approved_until_the_case_is
     for who, party_id in (("Vera Victim", team.victim), ("Owen Offender", team.offender)):
         visit(page, f"{live_server.url}/cases/{team.case_ref}/parties/{party_id}/assessments")
         submit(page, page.get_by_role("link", name="Open the risk assessment").click)
-        submit(page, page.get_by_role("button", name=re.compile(f"Mark done.*Separate waiting room for {who}")).click)
+        submit(
+            page,
+            page.get_by_role("button", name=re.compile(f"Mark done.*Separate waiting room for {who}")).click,
+        )
         expect(page.get_by_text("Mitigation marked done.")).to_be_visible()
     visit(page, case_url)
     checklist = page.locator("h2:has-text('Readiness') + ul")

@@ -560,9 +560,9 @@ def close_after_follow_up(case: Case, *, actor: User | None, at: dt.datetime) ->
     """Close a case as completed once its conference was held and every agreed action is done."""
     open_items = queries.open_agreement_items(db.session, case)
     if open_items:
-        raise OutcomeRefused(
-            [f"{len(open_items)} agreed action(s) are not done yet: follow them up before closing the case."]
-        )
+        count = len(open_items)
+        what = "1 agreed action is" if count == 1 else f"{count} agreed actions are"
+        raise OutcomeRefused([f"{what} not done yet: follow them up before closing the case."])
     try:
         change_state(
             case, CaseState.CLOSED.value, actor=actor, at=at, closure_reason=ClosureReason.COMPLETED.value

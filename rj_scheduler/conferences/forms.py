@@ -16,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -148,6 +149,8 @@ class BookingForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         description="One name per line, for example a trainee facilitator.",
     )
+    # The shuttle meeting this one continues (a series of separate meetings with each side).
+    series = HiddenField()
     notes = TextAreaField(
         "Notes for staff (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=4000)]
     )

@@ -211,8 +211,13 @@ def _unschedule_case(case: Case, meeting: Meeting, *, actor: User | None, at: dt
             continue
 
 
-def book_meeting(draft: MeetingDraft, *, actor: User | None, at: dt.datetime) -> Meeting:
+def book_meeting(
+    draft: MeetingDraft, *, actor: User | None, at: dt.datetime, series_of: Meeting | None = None
+) -> Meeting:
     """Book a meeting, or refuse with every reason (``BookingRefused``); never two bookings of one resource.
+
+    ``series_of`` is a shuttle meeting this one continues (the next separate
+    meeting of an indirect conference).
 
     Missing arrival times come from the service's defaults. A conference moves
     a ready case to scheduled. The case timeline and the audit log record it.
@@ -220,6 +225,10 @@ def book_meeting(draft: MeetingDraft, *, actor: User | None, at: dt.datetime) ->
     settings = queries.settings_for(db.session, draft.case.service_id)
     draft = with_default_arrival_plan(draft, settings)
     reasons = booking_refusals(draft, at)
+    if series_of is not None and (
+        series_of.case_id != draft.case.id or series_of.format != draft.format or draft.format != "shuttle"
+    ):
+        reasons.append("A shuttle meeting can only continue a shuttle series of the same case.")
     if reasons:
         audit.record(
             "meeting.booking_refused",
@@ -242,6 +251,10 @@ def book_meeting(draft: MeetingDraft, *, actor: User | None, at: dt.datetime) ->
         updated_at=at,
     )
     meeting.case = draft.case
+    if series_of is not None:
+        # Shuttle meetings of one indirect conference share the first meeting's public id as their series.
+        series_of.series_id = series_of.series_id or series_of.public_id
+        draft.series_id = series_of.series_id
     write_meeting(meeting, draft, settings)
     add_timeline_event(
         draft.case, "meeting_booked", f"{meeting.title} booked {_when(meeting)}.", actor=actor, at=at

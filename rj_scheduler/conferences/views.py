@@ -227,6 +227,9 @@ def _prefill(form: BookingForm, case: Case, args: MultiDict) -> list[str]:
             field.data = args[name]
     if args.getlist("parties"):
         form.parties.data = args.getlist("parties")
+    if args.get("series"):
+        form.series.data = args["series"]
+        form.format.data = MeetingFormat.SHUTTLE.value
     return problems
 
 
@@ -387,9 +390,17 @@ def book(case_ref: str):
     refusals: list[str] = []
     if form.validate_on_submit():
         draft, refusals = _draft_from_form(form, case)
+        series_of = None
+        if form.series.data:
+            series_of = queries.meeting_by_public_id(db.session, case.service_id, form.series.data)
+            if series_of is None or series_of.case_id != case.id:
+                draft, refusals = (
+                    None,
+                    [*refusals, "The shuttle series was not found: book from its meeting page."],
+                )
         if draft is not None:
             try:
-                meeting = services.book_meeting(draft, actor=current_user, at=now())
+                meeting = services.book_meeting(draft, actor=current_user, at=now(), series_of=series_of)
             except BookingRefused as refused:
                 refusals = refused.reasons
             else:
@@ -425,6 +436,11 @@ def meeting(meeting_public_id: str):
         can_book=can(current_user, Permission.BOOK_MEETING),
         started=meeting.starts_at is None or meeting.starts_at <= at,
         confirm_form=ConfirmForm(),
+        series_meetings=[
+            m
+            for m in queries.meetings_for_case(db.session, meeting.case)
+            if meeting.series_id and m.series_id == meeting.series_id
+        ],
     )
 
 

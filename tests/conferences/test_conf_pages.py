@@ -290,3 +290,40 @@ def test_staff_of_another_service_get_404_for_a_meeting(s, signed_in):
     meeting = services.book_meeting(face_to_face(s), actor=s.lead, at=NOW)
     outsider = make_user(None, Role.MANAGER)
     assert signed_in(outsider).get(f"/meetings/{meeting.public_id}").status_code == 404
+
+
+def test_shuttle_meetings_form_a_series_one_side_at_a_time(s, signed_in):
+    client = signed_in(s.lead)
+    url = f"/cases/{s.case.reference}/meetings/new"
+    shuttle = {
+        "kind": "conference",
+        "format": "shuttle",
+        "day": [str(DAY.day), str(DAY.month), str(DAY.year)],
+        "start_time": "10:00",
+        "duration_minutes": "60",
+        "lead_facilitator": s.lead.public_id,
+    }
+    both = client.post(url, data={**shuttle, "parties": [s.victim.public_id, s.offender.public_id]})
+    assert both.status_code == 400
+    assert "involves one side only" in both.text
+    first = client.post(url, data={**shuttle, "parties": [s.victim.public_id]})
+    assert first.status_code == 302
+    origin = db.session.query(Meeting).one()
+    page = client.get(f"/meetings/{origin.public_id}")
+    assert "Book the next shuttle meeting" in page.text
+    form = client.get(f"{url}?series={origin.public_id}&kind=conference&format=shuttle")
+    assert f'value="{origin.public_id}"' in form.text
+    second = client.post(
+        url,
+        data={
+            **shuttle,
+            "start_time": "14:00",
+            "parties": [s.offender.public_id],
+            "series": origin.public_id,
+        },
+    )
+    assert second.status_code == 302, second.text
+    db.session.expire_all()
+    series = {m.series_id for m in db.session.query(Meeting).all()}
+    assert series == {origin.public_id}
+    assert "Meeting 2 of 2" in client.get(second.headers["Location"]).text

@@ -60,8 +60,18 @@ class Busy:
     __slots__ = ("ends", "starts")
 
     def __init__(self, intervals: Iterable[tuple[dt.datetime, dt.datetime]] = ()) -> None:
+        self._merge((_ts(a), _ts(b)) for a, b in intervals)
+
+    @classmethod
+    def of_seconds(cls, intervals: Iterable[tuple[int, int]]) -> Busy:
+        """From (start, end) pairs already in epoch seconds (as the database can give them)."""
+        busy = cls()
+        busy._merge(intervals)
+        return busy
+
+    def _merge(self, intervals: Iterable[tuple[int, int]]) -> None:
         merged: list[list[int]] = []
-        for start, end in sorted((_ts(a), _ts(b)) for a, b in intervals):
+        for start, end in sorted(intervals):
             if start >= end:
                 continue
             if merged and start <= merged[-1][1]:
@@ -75,6 +85,14 @@ class Busy:
         """True when nothing overlaps [start, end): the first interval ending after ``start`` begins at or after ``end``."""
         i = bisect_right(self.ends, start)
         return i == len(self.ends) or self.starts[i] >= end
+
+    def conflict_end(self, start: int, end: int) -> int | None:
+        """None when [start, end) is free; otherwise the end of the first busy interval in the way
+        (nothing that starts before then and overlaps it can be free)."""
+        i = bisect_right(self.ends, start)
+        if i == len(self.ends) or self.starts[i] >= end:
+            return None
+        return self.ends[i]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -360,6 +378,9 @@ def holds_for(request: SlotRequest, settings: ArrivalSettings, start: int) -> Ho
     )
 
 
+_NEVER = 2**62
+
+
 def _free(busy: Busy, span: tuple[int, int], buffer: int) -> bool:
     return busy.is_free(span[0], span[1] + buffer)
 
@@ -472,22 +493,39 @@ def _best_rooms(
     holds: Holds,
     open_venues: Sequence[VenueCalendar],
     people: int,
+    blocked: dict[int, tuple[int, str]],
 ) -> _Rooms | str:
-    """The venue and rooms with the fewest room moves (then the lowest ids) at this time, or why there are none."""
+    """The venue and rooms with the fewest room moves (then the lowest ids) at this time, or why there are none.
+
+    ``blocked`` remembers, per venue, a start before which it cannot work (its rooms are busy until
+    then) and why, so later candidate times skip it without checking its rooms again.
+    """
     buffer = snapshot.settings.buffer * 60
+    start = holds.meeting[0]
     sizes = Counter(p.side for p in snapshot.parties if p.side)
     best: _Rooms | None = None
     reason = "venue_closed"
+    depth = {"venue_closed": 0, "meeting_room": 1, "waiting_rooms": 2}
     for venue in open_venues:
-        all_meeting_rooms = venue.meeting_rooms
-        meeting_rooms: list[RoomCalendar | None] = [
-            r for r in all_meeting_rooms if r.capacity >= people and _free(r.busy, holds.meeting, buffer)
-        ]
-        if request.format == PRISON and not all_meeting_rooms:
+        block = blocked.get(venue.id)
+        if block is not None and start < block[0]:
+            reason = max(reason, block[1], key=depth.__getitem__)
+            continue
+        meeting_rooms: list[RoomCalendar | None] = []
+        meeting_free_from: list[int] = []
+        for r in venue.meeting_rooms:
+            if r.capacity < people:
+                continue
+            until = r.busy.conflict_end(holds.meeting[0], holds.meeting[1] + buffer)
+            if until is None:
+                meeting_rooms.append(r)
+            else:
+                meeting_free_from.append(until)
+        if request.format == PRISON and not venue.meeting_rooms:
             meeting_rooms = [None]  # a prison that books its own rooms: the venue is enough
         if not meeting_rooms:
-            if reason == "venue_closed":
-                reason = "meeting_room"
+            blocked[venue.id] = (min(meeting_free_from, default=_NEVER), "meeting_room")
+            reason = max(reason, "meeting_room", key=depth.__getitem__)
             continue
         if not request.staggered:
             for room in meeting_rooms:
@@ -504,14 +542,21 @@ def _best_rooms(
                 if best.moves == 0:
                     return best  # venues and rooms come in id order: nothing later can rank higher
             continue
-        by_side = {
-            side: [
-                r
-                for r in venue.waiting_rooms
-                if r.capacity >= sizes[side] and _free(r.busy, holds.sides[side], buffer)
-            ]
-            for side in ("victim", "offender")
-        }
+        by_side: dict[str, list[RoomCalendar]] = {"victim": [], "offender": []}
+        usable_from: list[int] = []  # per waiting room: the earliest start at which it could serve a side
+        for r in venue.waiting_rooms:
+            earliest = _NEVER
+            for side in ("victim", "offender"):
+                if r.capacity < sizes[side]:
+                    continue
+                arrives, departs = holds.sides[side]
+                until = r.busy.conflict_end(arrives, departs + buffer)
+                if until is None:
+                    by_side[side].append(r)
+                    earliest = start
+                else:
+                    earliest = min(earliest, until + (start - arrives))
+            usable_from.append(earliest)
         found = False
         for room in meeting_rooms:
             rid = room.id if room else 0
@@ -533,6 +578,11 @@ def _best_rooms(
                     if best.moves == 0:
                         return best
         if not found:
+            # Two different waiting rooms are needed: none before the second of them could serve.
+            usable_from.sort()
+            until = usable_from[1] if len(usable_from) > 1 else _NEVER
+            if until > start:
+                blocked[venue.id] = (until, "waiting_rooms")
             reason = "waiting_rooms"
     return best if best is not None else reason
 
@@ -541,7 +591,7 @@ def _choose_facilitators(
     request: SlotRequest,
     snapshot: CalendarSnapshot,
     at_work: Sequence[FacilitatorCalendar],
-    day: dt.date,
+    on_leave: set[int],
     holds: Holds,
 ) -> tuple[FacilitatorCalendar, FacilitatorCalendar | None] | str:
     """Facilitators at work and free from the first arrival to the last departure: the case's own
@@ -557,7 +607,7 @@ def _choose_facilitators(
     others: list[FacilitatorCalendar] = []
     working = free = 0
     for f in at_work:
-        if f.leave.contains(day):
+        if f.id in on_leave:
             continue
         working += 1
         if not f.busy.is_free(start, end):
@@ -600,16 +650,28 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
     # Who works and which venues are open depend only on the London weekday and times of the stay.
     at_work: dict[tuple[int, int, int] | None, list[FacilitatorCalendar]] = {}
     open_then: dict[tuple[int, int, int] | None, list[VenueCalendar]] = {}
+    blocked: dict[int, tuple[int, str]] = {}
     counts: Counter[str] = Counter()
     slots: list[Slot] = []
     considered = 0
+    # Facilitators with the same working pattern share one answer to "do they work then?".
+    patterns = {id(f): tuple(sorted(f.hours.by_seconds.items())) for f in ordered}
+    pattern_hours = {patterns[id(f)]: f.hours for f in ordered}
+    current_day: dt.date | None = None
+    on_leave: set[int] = set()
+    day_refusal: str | None = None
     for day, info, start in _grid(request):
         considered += 1
-        if day in snapshot.bank_holidays:
-            counts["bank_holiday"] += 1
-            continue
-        if any(p.unavailable.contains(day) for p in snapshot.parties):
-            counts["party_unavailable"] += 1
+        if day != current_day:
+            current_day = day
+            on_leave = {f.id for f in ordered if f.leave.contains(day)}
+            day_refusal = None
+            if day in snapshot.bank_holidays:
+                day_refusal = "bank_holiday"
+            elif any(p.unavailable.contains(day) for p in snapshot.parties):
+                day_refusal = "party_unavailable"
+        if day_refusal is not None:
+            counts[day_refusal] += 1
             continue
         holds = holds_for(request, snapshot.settings, start)
         if not all(_free(p.busy, holds.sides[p.side], buffer) for p in snapshot.parties):
@@ -617,20 +679,21 @@ def find_slots(request: SlotRequest, snapshot: CalendarSnapshot, limit: int = 5)
             continue
         stay_local = info.span(holds.first_arrival, holds.last_departure)
         if stay_local not in at_work:
-            at_work[stay_local] = [f for f in ordered if f.hours.covers_local(stay_local)]
+            working = {key: hours.covers_local(stay_local) for key, hours in pattern_hours.items()}
+            at_work[stay_local] = [f for f in ordered if working[patterns[id(f)]]]
             open_then[stay_local] = [
                 v
                 for v in venues
                 if (request.format == PRISON) == (v.kind == "prison") and v.hours.covers_local(stay_local)
             ]
-        chosen = _choose_facilitators(request, snapshot, at_work[stay_local], day, holds)
+        chosen = _choose_facilitators(request, snapshot, at_work[stay_local], on_leave, holds)
         if isinstance(chosen, str):
             counts[chosen] += 1
             continue
         lead, co = chosen
         rooms: _Rooms | None = None
         if request.needs_venue:
-            found = _best_rooms(request, snapshot, holds, open_then[stay_local], people)
+            found = _best_rooms(request, snapshot, holds, open_then[stay_local], people, blocked)
             if isinstance(found, str):
                 counts[found] += 1
                 continue
@@ -709,7 +772,7 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
     """Everything ``find_slots`` needs for ``case`` over the request's window, in one query per kind
     of thing (staff, working hours, leave, venues with rooms and hours, bookings, parties' dates,
     the case's earlier rooms), whatever the number of people or bookings."""
-    from sqlalchemy import select
+    from sqlalchemy import Integer, cast, extract, or_, select
     from sqlalchemy.orm import selectinload
 
     from rj_scheduler.auth.models import User
@@ -734,21 +797,25 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
     first = dt.datetime.combine(request.first_day - dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
     last = dt.datetime.combine(request.last_day + dt.timedelta(days=2), dt.time(0), tzinfo=LONDON)
 
-    busy: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = {}
+    # Every booking of the service's staff and rooms, and of these parties, in the window, as epoch
+    # seconds computed by the database (turning 20,000 rows into datetimes would cost more than the search).
+    party_ids = [p.id for p in parties]
+    busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    starts_s = cast(extract("epoch", ResourceBooking.starts_at), Integer)
+    ends_s = cast(extract("epoch", ResourceBooking.ends_at), Integer)
     rows = session.execute(
-        select(
-            ResourceBooking.resource_kind,
-            ResourceBooking.resource_id,
-            ResourceBooking.starts_at,
-            ResourceBooking.ends_at,
-        ).where(
+        select(ResourceBooking.resource_kind, ResourceBooking.resource_id, starts_s, ends_s).where(
             ResourceBooking.service_id == service_id,
             ResourceBooking.starts_at < last,
             ResourceBooking.ends_at > first,
+            or_(
+                ResourceBooking.resource_kind != ResourceKind.PARTY.value,
+                ResourceBooking.resource_id.in_(party_ids or [-1]),
+            ),
         )
     )
     for kind, resource_id, starts_at, ends_at in rows:
-        busy.setdefault((kind, resource_id), []).append((starts_at, ends_at))
+        busy.setdefault((kind, resource_id), []).append((int(starts_at), int(ends_at)))
 
     staff = session.scalars(
         select(User).where(User.service_id == service_id, User.is_active_account.is_(True)).order_by(User.id)
@@ -770,7 +837,7 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
             id=user.id,
             name=user.full_name,
             hours=WeeklyHours.of(hours.get(user.id) or queries.DEFAULT_WORKING_HOURS),
-            busy=Busy(busy.get((ResourceKind.FACILITATOR.value, user.id), ())),
+            busy=Busy.of_seconds(busy.get((ResourceKind.FACILITATOR.value, user.id), ())),
             leave=DateRanges(tuple(leave.get(user.id, ()))),
             trained_for_sensitive_cases=user.trained_for_sensitive_cases,
         )
@@ -795,7 +862,7 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
                     name=room.name,
                     kind=room.kind,
                     capacity=room.capacity,
-                    busy=Busy(busy.get((ResourceKind.ROOM.value, room.id), ())),
+                    busy=Busy.of_seconds(busy.get((ResourceKind.ROOM.value, room.id), ())),
                 )
                 for room in venue.rooms
                 if room.is_active
@@ -804,7 +871,6 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
         for venue in venue_rows
     )
 
-    party_ids = [p.id for p in parties]
     unavailable: dict[int, list[tuple[dt.date, dt.date]]] = {}
     preferred: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
     previous_room: dict[int, int] = {}
@@ -843,7 +909,7 @@ def load_snapshot(session, case, request: SlotRequest, at: dt.datetime, parties:
             id=party.id,
             label=f"{party.display_name} ({party.role_label.lower()})",
             side=side_of(party) or "",
-            busy=Busy(busy.get((ResourceKind.PARTY.value, party.id), ())),
+            busy=Busy.of_seconds(busy.get((ResourceKind.PARTY.value, party.id), ())),
             unavailable=DateRanges(tuple(unavailable.get(party.id, ()))),
             preferred=WeeklyHours.of(preferred[party.id]) if party.id in preferred else None,
             previous_room_id=previous_room.get(party.id),

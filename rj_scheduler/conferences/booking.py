@@ -206,6 +206,10 @@ def _who(party: Party) -> str:
     return f"{party.display_name} ({party.role_label.lower()})"
 
 
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
 def _span(start: dt.datetime, end: dt.datetime) -> str:
     return f"{clock(start)} to {clock(end)} on {day_text(london_day(start))}"
 
@@ -299,7 +303,7 @@ def _shape_refusals(draft: MeetingDraft, at: dt.datetime) -> tuple[list[str], bo
             reasons.append(f"{room.name} is no longer used for meetings.")
         people = len(draft.parties) + len(draft.facilitators) + len(draft.observers)
         if people > room.capacity:
-            reasons.append(f"{room.name} holds {room.capacity} people; this meeting has {people}.")
+            reasons.append(f"{room.name} holds {_people(room.capacity)}; this meeting has {people}.")
 
     # Time.
     times_ok = False
@@ -356,6 +360,15 @@ def _arrival_refusals(draft: MeetingDraft) -> list[str]:
             reasons.append(f"{room.name} is not at {draft.venue.name}.")
         if not room.is_active:
             reasons.append(f"{room.name} is no longer used for meetings.")
+    waiting: dict[int, list[Room]] = {}
+    for plan in draft.parties:
+        if plan.waiting_room is not None and side_of(plan.party) is not None:
+            waiting.setdefault(plan.waiting_room.id, []).append(plan.waiting_room)
+    for rooms in waiting.values():
+        if len(rooms) > rooms[0].capacity:
+            reasons.append(
+                f"{rooms[0].name} holds {rooms[0].capacity} people; {len(rooms)} would wait there."
+            )
     victim_rooms = rooms_by_side.get(PartyRole.VICTIM.value, set())
     offender_rooms = rooms_by_side.get(PartyRole.OFFENDER.value, set())
     if victim_rooms & offender_rooms:

@@ -285,3 +285,29 @@ def test_manager_of_the_service_is_not_needed_for_a_booking_but_staff_of_another
     outsider = make_user(None, Role.FACILITATOR, full_name="Otto Outsider")
     reasons = booking_refusals(face_to_face(s, co_facilitator=outsider), NOW)
     assert "Otto Outsider cannot facilitate: they are not active staff of this service." in reasons
+
+
+def test_a_supporter_waits_with_the_person_they_support_within_the_rooms_capacity(s):
+    from factories import make_consenting_party
+
+    supporter = make_consenting_party(s.case, "supporter", supports=s.victim, full_name="Sue Supporter")
+    from factories import make_signed_off_assessment
+
+    make_signed_off_assessment(supporter, "risk", author=s.lead, approver=s.manager, at=NOW)
+    small = make_room(s.venue, "Small room", "waiting", 1)
+    draft = face_to_face(
+        s,
+        parties=[
+            PartyPlan(s.victim, small),
+            PartyPlan(supporter, small),
+            PartyPlan(s.offender, s.offender_room),
+        ],
+    )
+    assert "Small room holds 1 person; 2 would wait there." in booking_refusals(draft, NOW)
+    draft.parties[0].waiting_room = s.victim_room
+    draft.parties[1].waiting_room = s.victim_room
+    meeting = services.book_meeting(draft, actor=s.lead, at=NOW)
+    plans = {a.party.full_name: a for a in meeting.attendees if a.party is not None}
+    assert plans["Sue Supporter"].arrives_at == plans["Vera Victim"].arrives_at
+    rooms = db.session.query(ResourceBooking).filter_by(meeting_id=meeting.id, resource_kind="room").count()
+    assert rooms == 3  # the meeting room and one hold per waiting room, the shared one merged

@@ -8,7 +8,6 @@ import re
 import pytest
 import time_machine
 from conf_helpers import DAY, NOW, at_local, face_to_face, make_ready_setting
-from conftest import make_app
 from factories import make_party, make_user
 from icalendar import Calendar
 
@@ -16,6 +15,7 @@ from rj_scheduler.audit.models import AuditEntry
 from rj_scheduler.conferences import services
 from rj_scheduler.conferences.feeds import CalendarFeed, create_feed
 from rj_scheduler.extensions import db, limiter
+from tests.conftest import make_app
 
 
 @pytest.fixture(autouse=True)

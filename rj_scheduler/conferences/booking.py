@@ -367,7 +367,7 @@ def _arrival_refusals(draft: MeetingDraft) -> list[str]:
     for rooms in waiting.values():
         if len(rooms) > rooms[0].capacity:
             reasons.append(
-                f"{rooms[0].name} holds {rooms[0].capacity} people; {len(rooms)} would wait there."
+                f"{rooms[0].name} holds {_people(rooms[0].capacity)}; {len(rooms)} would wait there."
             )
     victim_rooms = rooms_by_side.get(PartyRole.VICTIM.value, set())
     offender_rooms = rooms_by_side.get(PartyRole.OFFENDER.value, set())

@@ -91,7 +91,8 @@ def _helpers() -> dict[str, object]:
         )
 
     def follow_ups_due() -> list[object]:
-        if not current_user.is_authenticated:
+        # The facilitator's dashboard; supervisors and managers see the team's caseload instead.
+        if not current_user.is_authenticated or current_user.is_supervisor:
             return []
         today = london_day(now())
         return list(

@@ -899,7 +899,11 @@ def update_settings(
     actor: User | None,
     at: dt.datetime,
 ) -> ConferenceSettings:
-    """Change the service's arrival plan defaults and booking buffer (managers)."""
+    """Change the service's arrival plan defaults and booking buffer (managers).
+
+    They apply to meetings booked or moved from then on: each booking keeps the
+    buffer it was made with (its rows end that much later).
+    """
     values = {
         "victim_arrives_before_start_minutes": (victim_arrives_before_start_minutes, 0, 120),
         "offender_arrives_before_victim_minutes": (offender_arrives_before_victim_minutes, 5, 120),

@@ -311,3 +311,33 @@ def test_a_supporter_waits_with_the_person_they_support_within_the_rooms_capacit
     assert plans["Sue Supporter"].arrives_at == plans["Vera Victim"].arrives_at
     rooms = db.session.query(ResourceBooking).filter_by(meeting_id=meeting.id, resource_kind="room").count()
     assert rooms == 3  # the meeting room and one hold per waiting room, the shared one merged
+
+
+def test_the_buffer_between_meetings_is_configurable(s):
+    services.update_settings(
+        s.service.id,
+        victim_arrives_before_start_minutes=15,
+        offender_arrives_before_victim_minutes=15,
+        victim_leaves_before_offender_minutes=15,
+        buffer_minutes=60,
+        actor=s.manager,
+        at=NOW,
+    )
+    # The first conference's offender leaves at 11:15: with a 60-minute buffer Colin Co is free from 12:15.
+    services.book_meeting(face_to_face(s, start=at_local(DAY, 10), minutes=60), actor=s.lead, at=NOW)
+    other = make_ready_setting(s.service)
+    too_soon = face_to_face(other, start=at_local(DAY, 12, 15), co_facilitator=s.co)  # offender arrives 11:45
+    reasons = booking_refusals(too_soon, NOW)
+    assert any(r.startswith("Colin Co is already booked") and "60 minutes between them" in r for r in reasons)
+    later = face_to_face(other, start=at_local(DAY, 12, 45), co_facilitator=s.co)  # offender arrives 12:15
+    assert not [r for r in booking_refusals(later, NOW) if r.startswith("Colin Co")]
+
+
+def test_withdrawing_consent_puts_a_note_on_the_timeline_of_each_future_meeting(s):
+    from rj_scheduler.cases.models import TimelineEvent
+
+    services.book_meeting(face_to_face(s), actor=s.lead, at=NOW)
+    record_consent(s.offender, "take_part", given=False, at=NOW, method="phone", actor=s.lead)
+    notes = db.session.query(TimelineEvent).filter_by(case_id=s.case.id, kind="meeting_needs_attention").all()
+    assert len(notes) == 1
+    assert "Owen Offender (offender) withdrew consent to take part" in notes[0].summary

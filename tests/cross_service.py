@@ -118,6 +118,17 @@ def _venue_public_id(service: Service) -> str:
     return venue.public_id
 
 
+def _room_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.models import Venue
+    from rj_scheduler.conferences.services import add_room
+    from rj_scheduler.db import now
+
+    venue = db.session.query(Venue).filter_by(public_id=_venue_public_id(service)).one()
+    return add_room(
+        venue, name="Probe room", kind="meeting", capacity=4, entrance=None, actor=None, at=now()
+    ).public_id
+
+
 def _meeting_public_id(service: Service) -> str:
     from rj_scheduler.conferences.models import Meeting
     from rj_scheduler.db import now
@@ -189,6 +200,7 @@ PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "assessment_public_id": _assessment_public_id,
     "mitigation_public_id": _mitigation_public_id,
     "venue_public_id": _venue_public_id,
+    "room_public_id": _room_public_id,
     "meeting_public_id": _meeting_public_id,
     "leave_public_id": _leave_public_id,
     "item_public_id": _agreement_item_public_id,

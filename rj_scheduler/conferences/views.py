@@ -707,7 +707,7 @@ def new_venue():
 @requires(Permission.MANAGE_VENUES)
 def venue(venue_public_id: str):
     venue = _load_venue(venue_public_id)
-    return render_template("conferences/venue.html", venue=venue)
+    return render_template("conferences/venue.html", venue=venue, confirm_form=ConfirmForm())
 
 
 @bp.route("/venues/<venue_public_id>/edit", methods=["GET", "POST"])
@@ -785,6 +785,24 @@ def new_room(venue_public_id: str):
             flash("Room added.", "success")
             return redirect(url_for("conferences.venue", venue_public_id=venue.public_id))
     return render_template("conferences/room_form.html", form=form, venue=venue), 400
+
+
+@bp.post("/venues/<venue_public_id>/rooms/<room_public_id>/in-use")
+@requires(Permission.MANAGE_VENUES)
+def room_in_use(venue_public_id: str, room_public_id: str):
+    """Stop using a room for new meetings, or use it again (meetings already booked keep it)."""
+    venue = _load_venue(venue_public_id)
+    room = queries.room_by_public_id(db.session, current_user.service_id, room_public_id)
+    if room is None or room.venue_id != venue.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_room_active(room, not room.is_active, actor=current_user, at=now())
+    flash(
+        f"{room.name} is {'in use again' if room.is_active else 'no longer offered for new meetings'}.",
+        "success",
+    )
+    return redirect(url_for("conferences.venue", venue_public_id=venue.public_id))
 
 
 @bp.route("/venues/<venue_public_id>/entrances/new", methods=["GET", "POST"])

@@ -327,3 +327,13 @@ def test_shuttle_meetings_form_a_series_one_side_at_a_time(s, signed_in):
     series = {m.series_id for m in db.session.query(Meeting).all()}
     assert series == {origin.public_id}
     assert "Meeting 2 of 2" in client.get(second.headers["Location"]).text
+
+
+def test_a_room_no_longer_in_use_cannot_be_booked(s, signed_in):
+    manager = signed_in(s.manager)
+    url = f"/venues/{s.venue.public_id}/rooms/{s.meeting_room.public_id}/in-use"
+    assert manager.post(url).status_code == 302
+    db.session.expire_all()
+    assert s.meeting_room.is_active is False
+    assert "Meeting room 1 is no longer used for meetings." in services.booking_refusals(face_to_face(s), NOW)
+    assert signed_in(s.lead).post(url).status_code == 403

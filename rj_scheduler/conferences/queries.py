@@ -111,6 +111,15 @@ def leave_on(session: Session, user_id: int, first: dt.date, last: dt.date) -> S
     ).all()
 
 
+def leave_on_day(session: Session, service_id: int, day: dt.date) -> Sequence[StaffLeave]:
+    """Everyone in the service on leave on ``day``."""
+    return session.scalars(
+        select(StaffLeave).where(
+            StaffLeave.service_id == service_id, StaffLeave.starts_on <= day, StaffLeave.ends_on >= day
+        )
+    ).all()
+
+
 def party_unavailability(session: Session, party_id: int) -> Sequence[PartyUnavailability]:
     return session.scalars(
         select(PartyUnavailability)

@@ -890,6 +890,7 @@ def _availability_page(user: User):
         leave=queries.leave(db.session, user.id, from_day=today),
         urls=_availability_urls(user),
         remove_form=ConfirmForm(),
+        can_manage_team=can(current_user, Permission.MANAGE_TEAM_AVAILABILITY),
     )
 
 
@@ -953,6 +954,16 @@ def my_working_hours():
 @requires(Permission.MANAGE_OWN_AVAILABILITY)
 def my_leave():
     return _leave_page(current_user)
+
+
+@bp.get("/availability/team")
+@requires(Permission.MANAGE_TEAM_AVAILABILITY)
+def team_availability():
+    """Managers: everyone in the service, with a link to each person's working hours and leave."""
+    today = london_day(now())
+    staff = list(queries.staff(db.session, current_user.service_id))
+    on_leave = {row.user_id for row in queries.leave_on_day(db.session, current_user.service_id, today)}
+    return render_template("conferences/team_availability.html", staff=staff, on_leave=on_leave)
 
 
 @bp.get("/staff/<user_public_id>/availability")

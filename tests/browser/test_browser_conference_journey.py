@@ -252,6 +252,9 @@ def test_manager_sets_up_a_venue_and_staff_keep_their_time(page: Page, live_serv
     page.get_by_label("Minutes between meetings for the same person or room").fill("30")
     submit(page, page.get_by_role("button", name="Save settings").click)
     expect(page.get_by_text("Conference settings saved.")).to_be_visible()
+    visit(page, f"{live_server.url}/availability/team")
+    submit(page, page.get_by_role("link", name="Lena Lead").click)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Availability of Lena Lead")
     submit(page, page.get_by_role("button", name="Sign out").click)
 
     _sign_in(page, live_server, world.facilitator)

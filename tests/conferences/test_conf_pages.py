@@ -337,3 +337,12 @@ def test_a_room_no_longer_in_use_cannot_be_booked(s, signed_in):
     assert s.meeting_room.is_active is False
     assert "Meeting room 1 is no longer used for meetings." in services.booking_refusals(face_to_face(s), NOW)
     assert signed_in(s.lead).post(url).status_code == 403
+
+
+def test_managers_see_everyones_availability(s, signed_in):
+    services.add_leave(s.co, starts_on=NOW.date(), ends_on=NOW.date(), note=None, actor=s.co, at=NOW)
+    page = signed_in(s.manager).get("/availability/team")
+    assert page.status_code == 200
+    assert "Colin Co" in page.text
+    assert "On leave" in page.text
+    assert signed_in(s.lead).get("/availability/team").status_code == 403

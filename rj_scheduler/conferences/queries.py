@@ -233,14 +233,25 @@ def upcoming_meetings(
     *,
     facilitator_id: int | None = None,
     case_id: int | None = None,
+    limit: int | None = None,
 ) -> Sequence[Meeting]:
-    """Booked meetings still to come in the service (optionally one facilitator's, or one case's)."""
+    """Booked meetings still to come in the service (optionally one facilitator's, or one case's), soonest first.
+
+    Loads what readiness reads (the case and its lead, each party and their consent records) up front.
+    """
     query = (
         select(Meeting)
         .where(Meeting.service_id == service_id, Meeting.status == MeetingStatus.BOOKED.value, _upcoming(at))
-        .options(selectinload(Meeting.attendees), selectinload(Meeting.case))
-        .order_by(Meeting.starts_at)
+        .options(
+            selectinload(Meeting.case).selectinload(Case.lead_facilitator),
+            selectinload(Meeting.attendees)
+            .selectinload(MeetingAttendee.party)
+            .selectinload(Party.consent_records),
+        )
+        .order_by(Meeting.starts_at.is_(None), Meeting.starts_at, Meeting.letter_due_on, Meeting.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     if case_id is not None:
         query = query.where(Meeting.case_id == case_id)
     if facilitator_id is not None:
@@ -258,21 +269,29 @@ def upcoming_meetings(
 
 
 def meetings_needing_attention(
-    service_id: int, at: dt.datetime, *, facilitator_id: int | None = None, case_id: int | None = None
+    service_id: int,
+    at: dt.datetime,
+    *,
+    facilitator_id: int | None = None,
+    case_id: int | None = None,
+    limit: int | None = None,
 ) -> list[tuple[Meeting, list[str]]]:
     """Booked meetings still to come that could no longer be booked as they are, with the reasons.
 
     A party withdrew consent to take part, an approval expired or was
     superseded, a mitigation is outstanding: whatever ``readiness_refusals``
     (the booking's own readiness rule) now says about the meeting's parties.
+    Readiness costs a few statements per meeting, so dashboards pass ``limit``
+    to look at the soonest meetings only; the case page looks at all of its own.
     """
     from rj_scheduler.conferences.booking import readiness_refusals_for_meeting
     from rj_scheduler.extensions import db
 
     flagged = []
-    for meeting in upcoming_meetings(
-        db.session, service_id, at, facilitator_id=facilitator_id, case_id=case_id
-    ):
+    meetings = upcoming_meetings(
+        db.session, service_id, at, facilitator_id=facilitator_id, case_id=case_id, limit=limit
+    )
+    for meeting in meetings:
         reasons = readiness_refusals_for_meeting(meeting, at)
         if reasons:
             flagged.append((meeting, reasons))

@@ -67,6 +67,8 @@ from rj_scheduler.extensions import db
 from rj_scheduler.templating import add_nav_item
 
 bp = Blueprint("conferences", __name__)
+# Dashboards check the readiness of this many of the soonest upcoming meetings (a bounded cost per page).
+DASHBOARD_MEETINGS = 20
 
 add_nav_item("Venues", "conferences.venues", Permission.MANAGE_VENUES)
 add_nav_item("My availability", "conferences.my_availability", Permission.MANAGE_OWN_AVAILABILITY)
@@ -87,7 +89,7 @@ def _helpers() -> dict[str, object]:
             return queries.meetings_needing_attention(case.service_id, now(), case_id=case.id)
         facilitator_id = None if current_user.is_supervisor else current_user.id
         return queries.meetings_needing_attention(
-            current_user.service_id, now(), facilitator_id=facilitator_id
+            current_user.service_id, now(), facilitator_id=facilitator_id, limit=DASHBOARD_MEETINGS
         )
 
     def follow_ups_due() -> list[object]:

@@ -27,6 +27,7 @@ from rj_scheduler.cases import events
 from rj_scheduler.cases.exceptions import TransitionRefused
 from rj_scheduler.cases.models import Case, CaseState, ClosureReason, Party
 from rj_scheduler.cases.services import add_timeline_event, change_state
+from rj_scheduler.conferences import events as meeting_events
 from rj_scheduler.conferences import queries
 from rj_scheduler.conferences.booking import (
     MeetingDraft,
@@ -260,6 +261,7 @@ def book_meeting(
         draft.case, "meeting_booked", f"{meeting.title} booked {_when(meeting)}.", actor=actor, at=at
     )
     _audit("meeting.booked", meeting, kind=meeting.kind, format=meeting.format)
+    meeting_events.meeting_booked.send(meeting, meeting=meeting, at=at)
     if meeting.kind == MeetingKind.CONFERENCE:
         _schedule_case(draft.case, actor=actor, at=at)
     return meeting
@@ -309,6 +311,7 @@ def reschedule_meeting(
         at=at,
     )
     _audit("meeting.rescheduled", meeting, sequence=meeting.sequence)
+    meeting_events.meeting_rescheduled.send(meeting, meeting=meeting, at=at)
     if meeting.kind == MeetingKind.CONFERENCE:
         _schedule_case(meeting.case, actor=actor, at=at)
     return meeting
@@ -339,6 +342,7 @@ def cancel_meeting(meeting: Meeting, *, reason: str | None, actor: User | None, 
         at=at,
     )
     _audit("meeting.cancelled", meeting, sequence=meeting.sequence)
+    meeting_events.meeting_cancelled.send(meeting, meeting=meeting, at=at)
     if meeting.kind == MeetingKind.CONFERENCE:
         _unschedule_case(meeting.case, meeting, actor=actor, at=at)
 
@@ -357,6 +361,7 @@ def postpone_meeting(meeting: Meeting, *, reason: str | None, actor: User | None
         at=at,
     )
     _audit("meeting.postponed", meeting, sequence=meeting.sequence)
+    meeting_events.meeting_postponed.send(meeting, meeting=meeting, at=at)
 
 
 def draft_from_meeting(meeting: Meeting) -> MeetingDraft:

@@ -341,3 +341,35 @@ def test_withdrawing_consent_puts_a_note_on_the_timeline_of_each_future_meeting(
     notes = db.session.query(TimelineEvent).filter_by(case_id=s.case.id, kind="meeting_needs_attention").all()
     assert len(notes) == 1
     assert "Owen Offender (offender) withdrew consent to take part" in notes[0].summary
+
+
+def test_each_change_is_announced_with_the_same_meeting_and_a_higher_sequence(s):
+    from rj_scheduler.conferences import events
+
+    seen: list[tuple[str, str, int]] = []
+
+    def listen(name):
+        def receiver(sender, meeting, at, **_):
+            seen.append((name, meeting.public_id, meeting.sequence))
+
+        return receiver
+
+    receivers = {name: listen(name) for name in ("booked", "rescheduled", "postponed", "cancelled")}
+    for name, receiver in receivers.items():
+        getattr(events, f"meeting_{name}").connect(receiver)
+    try:
+        meeting = services.book_meeting(face_to_face(s), actor=s.lead, at=NOW)
+        services.reschedule_meeting(
+            meeting, face_to_face(s, start=at_local(DAY, 14)), reason="Asked for later.", actor=s.lead, at=NOW
+        )
+        services.postpone_meeting(meeting, reason="Illness.", actor=s.lead, at=NOW)
+        services.cancel_meeting(meeting, reason="Withdrawn.", actor=s.lead, at=NOW)
+    finally:
+        for name, receiver in receivers.items():
+            getattr(events, f"meeting_{name}").disconnect(receiver)
+    assert seen == [
+        ("booked", meeting.public_id, 0),
+        ("rescheduled", meeting.public_id, 1),
+        ("postponed", meeting.public_id, 2),
+        ("cancelled", meeting.public_id, 3),
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +21,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+# Test modules import the factories both as ``factories`` and as
+# ``tests.factories``; make both names one module, so there is one counter
+# behind the generated (unique) emails and service codes.
+import tests.factories as _factories
 from rj_scheduler import create_app
 from rj_scheduler.auth.models import User
 from rj_scheduler.auth.sessions import SESSION_TOKEN_KEY, start_session
 from rj_scheduler.extensions import db
+
+sys.modules.setdefault("factories", _factories)
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
 

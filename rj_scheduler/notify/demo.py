@@ -11,11 +11,12 @@ facilitator's dashboard as a message that could not be sent.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rj_scheduler.cases.models import Case, Party
 from rj_scheduler.extensions import db
-from rj_scheduler.notify.services import queue_party_message, send_staff_email
+from rj_scheduler.notify.models import OutboxMessage
+from rj_scheduler.notify.services import queue_party_message
 
 # (crime reference of a cases demo case, channel): each case's victim gets "we tried to reach you".
 DEMO_PARTY_MESSAGES = (
@@ -32,37 +33,6 @@ def _victim(service_id: int, crime_reference: str) -> Party | None:
     if case is None:
         return None
     return next((p for p in case.parties if p.role == "victim"), None)
-
-
-def _staff_email(context) -> int:
-    """A sign-off decision for the author of an approved demo assessment, if the risk demo made one."""
-    from rj_scheduler.risk.models import Decision, SignOff
-
-    sign_off = db.session.scalar(
-        select(SignOff)
-        .where(SignOff.service_id == context.service.id, SignOff.decision == Decision.APPROVED.value)
-        .order_by(SignOff.id)
-        .limit(1)
-    )
-    if sign_off is None:
-        return 0
-    assessment = sign_off.assessment
-    author = assessment.author
-    from flask import current_app
-
-    send_staff_email(
-        author,
-        "staff_sign_off_decision",
-        {
-            "case_reference": assessment.case.reference,
-            "decision": "signed off",
-            "decided_by": sign_off.signed_off_by.full_name,
-            "link": f"{current_app.config['RJ_PUBLIC_URL']}/cases/{assessment.case.reference}",
-        },
-        idempotency_key=f"demo:staff_sign_off_decision:{sign_off.id}",
-        case_id=assessment.case_id,
-    )
-    return 1
 
 
 def load_demo(context) -> None:
@@ -85,8 +55,14 @@ def load_demo(context) -> None:
             idempotency_key=f"demo:tried_to_reach_you:{channel}:{party.public_id}",
         )
         queued += 1
-    queued += _staff_email(context)
+    # Staff emails come from the other demo loaders' real decisions (e.g. the risk
+    # demo's sign-offs email their authors), so none is invented here.
     db.session.flush()
+    queued = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.service_id == service.id, OutboxMessage.status == "pending"
+        )
+    )
     context.notes.append(
         f"Messages: {queued} demo messages in the outbox. Send them with"
         " `flask --app rj_scheduler rj dispatch --once`; managers see them on the Outbox page."

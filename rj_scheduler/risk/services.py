@@ -423,7 +423,29 @@ def submit(
 # --- sign-off ------------------------------------------------------------------------------------
 
 
-def _notify_author(assessment: Assessment, kind: str, message: str, at: dt.datetime) -> None:
+def _notify_author(
+    assessment: Assessment, kind: str, message: str, at: dt.datetime, *, decided_by: User
+) -> None:
+    """Tell the author of a decision: a notice on their dashboard and an email through the outbox.
+
+    The email names the case reference only, never the party: it leaves the building.
+    """
+    from flask import current_app
+
+    from rj_scheduler.notify.services import send_staff_email
+
+    send_staff_email(
+        assessment.author,
+        "staff_sign_off_decision",
+        {
+            "case_reference": assessment.case.reference,
+            "decision": "returned with comments" if kind == "returned" else "signed off",
+            "decided_by": decided_by.full_name,
+            "link": f"{current_app.config['RJ_PUBLIC_URL']}/cases/{assessment.case.reference}",
+        },
+        idempotency_key=f"risk:{kind}:{assessment.public_id}:{at.isoformat()}",
+        case_id=assessment.case_id,
+    )
     db.session.add(
         AssessmentNotice(
             service_id=assessment.service_id,
@@ -528,7 +550,9 @@ def decide(
     what = _what(assessment)
     if decision == Decision.RETURNED:
         assessment.status = next_status(assessment.status, Event.RETURN).value  # type: ignore[union-attr]
-        _notify_author(assessment, "returned", f"Your {what} of {who} was returned with comments.", at)
+        _notify_author(
+            assessment, "returned", f"Your {what} of {who} was returned with comments.", at, decided_by=actor
+        )
         summary = f"{what.capitalize()} of {who} returned to the author with comments."
         action = "assessment.returned"
     else:
@@ -536,7 +560,9 @@ def decide(
         assessment.status = next_status(assessment.status, event).value  # type: ignore[union-attr]
         if assessment.status == AssessmentStatus.APPROVED:
             assessment.approved_at = at
-            _notify_author(assessment, "approved", f"Your {what} of {who} was approved.", at)
+            _notify_author(
+                assessment, "approved", f"Your {what} of {who} was approved.", at, decided_by=actor
+            )
             summary = f"{what.capitalize()} of {who} approved by a {sign_off.role_at_time}."
         else:
             summary = (

@@ -343,3 +343,23 @@ def test_the_writer_of_an_earlier_version_cannot_sign_off_the_new_version(team):
         _decide(new, "approved", team["supervisor"])
     _decide(new, "approved", team["supervisor2"])
     assert new.status == "approved"
+
+
+@pytest.mark.parametrize("decision", ["approved", "returned"])
+def test_the_author_is_emailed_a_decision_without_the_partys_name(team, decision):
+    from rj_scheduler.notify.models import OutboxMessage
+
+    party = _victim(team)
+    assessment = make_submitted_assessment(party, "risk", author=team["facilitator"])
+    _decide(assessment, decision, team["manager"], comments="Please add the safety plan.")
+    emails = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.user_id == team["facilitator"].id, OutboxMessage.kind == "staff_sign_off_decision"
+        )
+    ).all()
+    assert len(emails) == 1
+    email = emails[0]
+    assert email.to_address == team["facilitator"].email
+    assert assessment.case.reference in email.subject
+    assert ("returned" in email.body_text) == (decision == "returned")
+    assert party.full_name not in email.body_text + email.subject

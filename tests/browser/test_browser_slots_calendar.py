@@ -111,7 +111,9 @@ def test_facilitator_finds_a_slot_books_it_and_sees_it_in_their_calendar(page: P
     world = _set_up(live_server)
     _sign_in(page, live_server, world.facilitator)
 
-    visit(page, f"{live_server.url}/cases/{world.case_ref}/find-a-slot")
+    visit(page, f"{live_server.url}/cases/{world.case_ref}")
+    submit(page, page.get_by_role("link", name="Find a slot").click)
+    expect(page).to_have_url(f"{live_server.url}/cases/{world.case_ref}/find-a-slot")
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a slot")
     # A preparation meeting without saying who it is with is refused with a message.
     page.get_by_label("Preparation meeting: face to face").check()

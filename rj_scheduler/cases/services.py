@@ -701,7 +701,7 @@ def _move(case: Case, target: CaseState, *, actor: User | None, at: dt.datetime,
 
 def apply_derived_state(case: Case, *, actor: User | None, at: dt.datetime) -> None:
     """Move the case to the state its facts call for (see ``states.derived_state``)."""
-    for _ in range(3):  # referred -> contacting -> assessing at most
+    for _ in range(4):  # referred -> contacting -> assessing -> ready at most
         target = derived_state(CaseState(case.state), case_facts(case))
         if target is None:
             return

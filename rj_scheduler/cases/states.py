@@ -92,8 +92,10 @@ def derived_state(current: CaseState, facts: CaseFacts) -> CaseState | None:
 
     A referred case moves to contacting once anyone has been contacted (after
     triage, with a lead facilitator); a contacting case moves to assessing once a contacted victim or
-    offender agrees to take part; a ready case goes back to assessing when it is
-    no longer ready (for example, consent to take part was withdrawn).
+    offender agrees to take part; an assessing case is ready once its readiness
+    checklist has no blocker (consent, signed-off assessments); a ready case goes
+    back to assessing when it is no longer ready (for example, consent to take
+    part was withdrawn, or an approval expired).
     """
     current = CaseState(current)
     if (
@@ -105,6 +107,8 @@ def derived_state(current: CaseState, facts: CaseFacts) -> CaseState | None:
         return S.CONTACTING
     if current == S.CONTACTING and facts.someone_contacted_and_consenting:
         return S.ASSESSING
+    if current == S.ASSESSING and not facts.readiness_blockers:
+        return S.READY
     if current == S.READY and facts.readiness_blockers:
         return S.ASSESSING
     return None

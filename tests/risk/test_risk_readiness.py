@@ -19,7 +19,6 @@ from factories import (
 
 from rj_scheduler.auth.models import Role
 from rj_scheduler.cases.readiness import readiness, readiness_blockers
-from rj_scheduler.cases.services import change_state
 from rj_scheduler.db import now
 from rj_scheduler.extensions import db
 from rj_scheduler.risk import services
@@ -69,8 +68,7 @@ def test_a_case_with_every_assessment_signed_off_and_consent_has_no_blockers(tea
     sign_off_all_assessments(case, author=team["facilitator"], approver=team["supervisor"])
     assert readiness_blockers_for_meeting(case, _main(case), now()) == []
     assert readiness_blockers(case) == []
-    change_state(case, "ready", actor=team["facilitator"], at=now())
-    assert case.state == "ready"
+    assert case.state == "ready", "the last sign-off makes the case ready by itself"
 
 
 def test_each_missing_or_unapproved_assessment_is_a_plain_english_blocker(team):
@@ -90,7 +88,7 @@ def test_each_missing_or_unapproved_assessment_is_a_plain_english_blocker(team):
 def test_editing_an_approved_assessment_turns_readiness_red(team):
     case = _consenting_case(team)
     sign_off_all_assessments(case, author=team["facilitator"], approver=team["manager"])
-    change_state(case, "ready", actor=team["facilitator"], at=now())
+    assert case.state == "ready"
     victim = _main(case)[0]
     approved = db.session.scalar(
         db.select(Assessment).where(Assessment.party_id == victim.id, Assessment.kind == "risk")

@@ -69,6 +69,21 @@ LONDON = ZoneInfo("Europe/London")
 PER_PAGE = 25
 
 
+def _record_party_viewed(case: Case, party: Party) -> None:
+    """Audit that a page showing this party's details was opened."""
+    audit.record(
+        "party.viewed",
+        object_type="party",
+        object_id=party.public_id,
+        service_id=case.service_id,
+        details={"case": case.reference},
+    )
+
+
+def _back_to_party(case: Case, party: Party):
+    return redirect(url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id))
+
+
 @bp.app_template_filter("mobile")
 def _mobile_filter(e164: str | None) -> str:
     return format_mobile(e164)
@@ -427,9 +442,7 @@ def add_party(case_ref: str):
             _apply_errors(form, refused.errors)
         else:
             flash(f"{party.display_name} added to the case.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/party_form.html", case=case, form=form, party=None), 400
 
 
@@ -470,13 +483,7 @@ def edit_party(case_ref: str, party_public_id: str):
         form.mobile.data = format_mobile(party.mobile_e164)
         form.guardian_mobile.data = format_mobile(party.guardian_mobile_e164)
         form.age_band.data = party.age_band or ""
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/party_form.html", case=case, form=form, party=party)
     if form.validate_on_submit():
         try:
@@ -485,9 +492,7 @@ def edit_party(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors)
         else:
             flash("Details saved.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/party_form.html", case=case, form=form, party=party), 400
 
 
@@ -513,13 +518,7 @@ def contact_preferences(case_ref: str, party_public_id: str):
             form.safe_from.data = party.contact_windows[0].starts_at.strftime("%H:%M")
             form.safe_until.data = party.contact_windows[0].ends_at.strftime("%H:%M")
         form.do_not_contact_before.data = party.do_not_contact_before
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/contact_preferences.html", case=case, party=party, form=form)
     if form.validate_on_submit():
         channels = set(form.channels.data or [])
@@ -539,9 +538,7 @@ def contact_preferences(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors, {"windows": "safe_until"})
         else:
             flash("Contact preferences saved.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/contact_preferences.html", case=case, party=party, form=form), 400
 
 
@@ -553,13 +550,7 @@ def record_consent(case_ref: str, party_public_id: str):
     form = ConsentForm()
     if request.method == "GET":
         form.decided_on.data = _today()
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/consent.html", case=case, party=party, form=form)
     if form.validate_on_submit():
         try:
@@ -576,9 +567,7 @@ def record_consent(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors, {"recorded_at": "decided_on"})
         else:
             flash("Consent recorded.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/consent.html", case=case, party=party, form=form), 400
 
 
@@ -589,13 +578,7 @@ def first_contact(case_ref: str, party_public_id: str):
     form = FirstContactForm()
     if request.method == "GET":
         form.contacted_on.data = _today()
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/first_contact.html", case=case, party=party, form=form)
     if form.validate_on_submit():
         try:
@@ -606,9 +589,7 @@ def first_contact(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors, {"contacted_at": "contacted_on"})
         else:
             flash("First contact recorded.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/first_contact.html", case=case, party=party, form=form), 400
 
 
@@ -621,13 +602,7 @@ def reoffer(case_ref: str, party_public_id: str):
     if request.method == "GET":
         form.reoffer_on.data = party.reoffer_on
         form.reoffer_justice_stage.data = party.reoffer_justice_stage
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/reoffer.html", case=case, party=party, form=form)
     if form.validate_on_submit():
         try:
@@ -642,9 +617,7 @@ def reoffer(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors)
         else:
             flash("Re-offer point saved.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/reoffer.html", case=case, party=party, form=form), 400
 
 
@@ -655,13 +628,7 @@ def equality(case_ref: str, party_public_id: str):
     case, party = _load_party(case_ref, party_public_id)
     form = EqualityForm()
     if request.method == "GET":
-        audit.record(
-            "party.viewed",
-            object_type="party",
-            object_id=party.public_id,
-            service_id=case.service_id,
-            details={"case": case.reference},
-        )
+        _record_party_viewed(case, party)
         return render_template("cases/equality.html", case=case, party=party, form=form)
     if form.validate_on_submit():
         try:
@@ -678,9 +645,7 @@ def equality(case_ref: str, party_public_id: str):
             _apply_errors(form, refused.errors)
         else:
             flash("Equality monitoring saved.", "success")
-            return redirect(
-                url_for("cases.party_page", case_ref=case.reference, party_public_id=party.public_id)
-            )
+            return _back_to_party(case, party)
     return render_template("cases/equality.html", case=case, party=party, form=form), 400
 
 

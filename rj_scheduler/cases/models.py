@@ -134,6 +134,7 @@ class ConsentKind(LabelledEnum):
     SMS = "sms", "To receive SMS"
     EMAIL = "email", "To receive email"
     SHARE_INFORMATION = "share_information", "To share information with a partner"
+    SHARE_NAME = "share_name", "To tell the other people at a meeting their name"
 
 
 class ConsentMethod(LabelledEnum):

@@ -93,10 +93,9 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    # The meeting the message is about. No foreign key yet: meetings arrive with
-    # the conferences issue, which adds the key and registers its "still on"
-    # check (see checks.register_still_relevant_check).
-    meeting_id: Mapped[int | None] = mapped_column(index=True)
+    # The meeting the message is about (invitations register their "still on" check:
+    # see checks.register_still_relevant_check).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     kind: Mapped[str] = mapped_column(String(60))
     # The address at queueing time; a party's current number or address is

@@ -189,7 +189,27 @@ class SmtpEmailBackend:
         message.set_content(email.text)
         if email.html:
             message.add_alternative(email.html, subtype="html")
+        # Outlook, Gmail and Apple Mail show an invitation from a text/calendar alternative (iMIP,
+        # RFC 6047); other programs look for an attached .ics. The first invitation goes both ways.
+        invitations = [item for item in email.attachments if _calendar_method(item)]
+        if invitations:
+            # As bytes, so the file's CRLF line ends (RFC 5545) reach the reader unchanged.
+            message.add_alternative(
+                invitations[0].content,
+                maintype="text",
+                subtype="calendar",
+                params={"method": _calendar_method(invitations[0]), "charset": "UTF-8"},
+            )
         for attachment in email.attachments:
+            if _calendar_method(attachment):
+                message.add_attachment(
+                    attachment.content,
+                    maintype="application",
+                    subtype="ics",
+                    filename=attachment.filename,
+                    params={"name": attachment.filename},
+                )
+                continue
             maintype, _, subtype = attachment.content_type.partition("/")
             message.add_attachment(
                 attachment.content,
@@ -227,6 +247,22 @@ class SmtpEmailBackend:
             code = next(iter(refused.values()))[0]
             return _smtp_result(code, "refused the recipient")
         return SendResult("sent", provider_id=message["Message-ID"].strip("<>")[:64])
+
+
+def _calendar_method(attachment: Attachment) -> str | None:
+    """The iTIP method of an invitation (``text/calendar; method=...``), or None for any other file.
+
+    RFC 6047 (iMIP) makes the ``method`` parameter what turns a calendar file into an invitation: a
+    plain ``text/calendar`` file without one is attached as it is.
+    """
+    kind, *parameters = attachment.content_type.split(";")
+    if kind.strip().lower() != "text/calendar":
+        return None
+    for parameter in parameters:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "method" and value.strip().strip('"'):
+            return value.strip().strip('"').upper()
+    return None
 
 
 def _smtp_result(code: int, what: str) -> SendResult:

@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ASSETS := rj_scheduler/static/dist/app.css
 PG_URL ?= postgresql://postgres@127.0.0.1:5432
 
-.PHONY: run test test-postgres lint fmt bench clean install assets check-python
+.PHONY: run test test-postgres lint fmt bench clean install assets check-python translations-update translations-check
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rj_scheduler needs Python 3.11 or newer")'
@@ -56,6 +56,15 @@ lint: install
 fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## translations-update: extract the words marked for translation and add new ones to every language's .po
+## (then translate the empty entries; the app reads the .po files, there is nothing to compile: docs/languages.md)
+translations-update: install
+	$(PY) scripts/translations.py update
+
+## translations-check: list every word not translated in every supported language (exit 1 if any)
+translations-check: install
+	$(PY) scripts/translations.py check
 
 ## bench: speed and memory targets (never in timed unit tests)
 bench: install

@@ -70,8 +70,9 @@ def register_templates(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import rj_scheduler.models_index  # noqa: F401  (every model on the metadata)
-    from rj_scheduler.extensions import csrf, db, limiter, login_manager, migrate
+    from rj_scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    babel.init_app(app)
     db.init_app(app)
     migrate.init_app(
         app,

@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from rj_scheduler.db import Base
+from rj_scheduler.i18n import Babel
 
 
 def client_address() -> str:
@@ -23,3 +24,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address, default_limits=[])
+babel = Babel()

@@ -29,6 +29,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_edge(app)
     register_blueprints(app)
+    register_listeners()
     register_unit_of_work(app)
     register_cli(app)
     return app
@@ -121,6 +122,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(risk_bp)
     app.register_blueprint(conferences_bp)
     app.register_blueprint(calendar_bp)
+
+
+def register_listeners() -> None:
+    """Capabilities that act on other capabilities' signals (invitations on bookings and consent)."""
+    import rj_scheduler.invitations.services  # noqa: F401
 
 
 def register_unit_of_work(app: Flask) -> None:

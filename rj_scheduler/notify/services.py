@@ -117,8 +117,23 @@ def queue_message(
     return message
 
 
-def wording_for(service_id: int, kind: MessageKind, channel: str, style: str) -> Wording:
-    """The service's own wording of this kind, or the default."""
+def wording_for(
+    service_id: int, kind: MessageKind, channel: str, style: str, language: str | None = None
+) -> Wording:
+    """The service's own wording of this kind, or the default; in another language, the default's translation.
+
+    A service's own wording is written in English; a party who reads another
+    language gets the default wording from that language's catalogue (English
+    where it has no translation yet).
+    """
+    from rj_scheduler.i18n import FALLBACK_LANGUAGE, gettext, in_language, language_of
+
+    if language_of(language) != FALLBACK_LANGUAGE:
+        default = kind.default(channel, style)
+        with in_language(language):
+            return Wording(
+                body=gettext(default.body), subject=gettext(default.subject) if default.subject else None
+            )
     row = db.session.scalar(
         select(MessageWording).where(
             MessageWording.service_id == service_id,
@@ -143,18 +158,20 @@ def queue_party_message(
     meeting_id: int | None = None,
     attachments: Sequence[Attachment] = (),
     never_mention: Iterable[str] = (),
+    language: str | None = None,
 ) -> OutboxMessage:
     """Queue a message to a party in their chosen wording (discreet unless they chose plain).
 
     In discreet wording the rendered text may not contain anything in
     ``never_mention`` (e.g. the other party's name, the offence): DOMAIN rules 4 and 6.
     Whether the party may be contacted is decided again just before sending.
+    ``language`` picks the catalogue of the default wording (the party's language).
     """
     from rj_scheduler.cases.contact import uses_plain_wording
 
     message_type = message_kind(kind)
     style = WordingStyle.PLAIN if uses_plain_wording(party) else WordingStyle.DISCREET
-    wording = wording_for(party.service_id, message_type, channel, style)
+    wording = wording_for(party.service_id, message_type, channel, style, language)
     body = render(wording.body, values)
     subject = render(wording.subject, values) if wording.subject else None
     if style == WordingStyle.DISCREET:
@@ -186,6 +203,7 @@ def send_staff_email(
     *,
     idempotency_key: str | None = None,
     case_id: int | None = None,
+    meeting_id: int | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage:
     """Queue an email to a member of staff through the outbox (e.g. a sign-off decision, a failed message).
@@ -208,12 +226,18 @@ def send_staff_email(
         idempotency_key=idempotency_key or f"staff:{kind}:{user.id}:{secrets.token_hex(8)}",
         case_id=case_id,
         user_id=user.id,
+        meeting_id=meeting_id,
         attachments=attachments,
     )
 
 
 def cancel_open_messages(
-    reason: str, *, party_id: int | None = None, meeting_id: int | None = None, kind: str | None = None
+    reason: str,
+    *,
+    party_id: int | None = None,
+    meeting_id: int | None = None,
+    kind: str | None = None,
+    except_kinds: Iterable[str] = (),
 ) -> int:
     """Cancel the messages not yet sent to a party and/or about a meeting, with the reason. Returns how many.
 
@@ -229,6 +253,9 @@ def cancel_open_messages(
         stmt = stmt.where(OutboxMessage.meeting_id == meeting_id)
     if kind is not None:
         stmt = stmt.where(OutboxMessage.kind == kind)
+    kept = tuple(except_kinds)
+    if kept:
+        stmt = stmt.where(OutboxMessage.kind.not_in(kept))
     at = now()
     ids = set(
         db.session.scalars(
@@ -603,13 +630,21 @@ def mark_inbound_handled(inbound: InboundMessage, by: User) -> None:
 # --- Consent -----------------------------------------------------------------------------------------
 
 
+# Kinds that tell a party their appointment is off: they still go after a withdrawal (the
+# invitations capability registers its cancellations), whatever order the receivers run in.
+WITHDRAWAL_NOTICE_KINDS: set[str] = set()
+
+
 def cancel_messages_of_withdrawn_party(sender: object, *, party, at: dt.datetime, **_: object) -> None:
     """A party withdrew consent to take part: cancel every message not yet sent to them (DOMAIN rule 1).
 
     Runs inside the withdrawal's unit of work (the signal is sent there), so the
-    cancellation is committed or rolled back with it; it never commits.
+    cancellation is committed or rolled back with it; it never commits. Notices
+    that their appointment is cancelled (``WITHDRAWAL_NOTICE_KINDS``) still go.
     """
-    cancelled = cancel_open_messages("They withdrew consent to take part.", party_id=party.id)
+    cancelled = cancel_open_messages(
+        "They withdrew consent to take part.", party_id=party.id, except_kinds=WITHDRAWAL_NOTICE_KINDS
+    )
     if cancelled:
         audit(
             "outbox_message.cancelled_on_withdrawal",

@@ -31,11 +31,42 @@ DISCREET_TERMS = (
     "court",
     "police",
     "restorative justice",
+    # Polish (docs/languages.md: discreet wording holds in every language the messages are sent in)
+    "ofiara",
+    "pokrzywdzony",
+    "sprawca",
+    "przestępstwo",
+    "wykroczenie",
+    "sąd",
+    "policja",
+    "sprawiedliwość naprawcza",
+)
+# Polish words with their inflections: victim (ofiara, pokrzywdzony), offender (sprawca, sprawczyni),
+# crime (przestępstwo, przestępca, przestępczy), offence (wykroczenie), court (sąd, sądowy), police
+# (policja, policjant, policyjny) and restorative justice (sprawiedliwość naprawcza).
+_POLISH_DISCREET = (
+    r"ofiar(?:a|y|ę|ą|o|om|ami|ach)?|ofierze|pokrzywdzon\w*|pokrzywdzeni\w*"
+    r"|sprawc(?:a|y|ę|ą|o|ów|om|ami|ach)|sprawczy(?:ni\w*|ń)"
+    r"|przestęp(?:stw|c|cz)\w*|wykrocze(?:ni\w*|ń)"
+    r"|sąd(?:u|em|zie|y|ów|om|ami|ach)?|sądow\w*"
+    r"|polic(?:j|yjn)\w*"
+    r"|sprawiedliwoś(?:ć|ci|cią)\s+naprawcz\w*"
 )
 _DISCREET_PATTERN = re.compile(
-    r"\b(victim|offender|offen[cs]e|crime|criminal|court|police|restorative\s+justice)s?\b", re.IGNORECASE
+    r"\b(victim|offender|offen[cs]e|crime|criminal|court|police|restorative\s+justice)s?\b"
+    rf"|\b(?:{_POLISH_DISCREET})\b",
+    re.IGNORECASE,
 )
 SMS_SEGMENT_WARNING = 2
+
+
+def N_(text: str) -> str:
+    """Mark a default wording for translation without translating it now.
+
+    ``make translations-update`` extracts ``N_("...")`` into the catalogues;
+    ``wording_for`` looks the English text up in the party's language when it is used.
+    """
+    return text
 
 
 @dataclass(frozen=True)
@@ -307,15 +338,15 @@ register_message_kind(
         ),
         defaults={
             ("sms", "discreet"): Wording(
-                body=(
+                body=N_(
                     "Hello ((first_name)), a reminder of your appointment with ((service_name)) "
                     "on ((appointment_date)) at ((appointment_time)). Details: ((link)) "
                     "Questions? Call ((service_phone))."
                 )
             ),
             ("email", "discreet"): Wording(
-                subject="Your appointment on ((appointment_date))",
-                body=(
+                subject=N_("Your appointment on ((appointment_date))"),
+                body=N_(
                     "Hello ((first_name)),\n\n"
                     "This is a reminder of your appointment with ((service_name)) on ((appointment_date)) "
                     "at ((appointment_time)).\n\n"
@@ -341,20 +372,20 @@ register_message_kind(
         # because a service's own name often says "victim" or "restorative justice".
         defaults={
             ("sms", "discreet"): Wording(
-                body=(
+                body=N_(
                     "Hello ((first_name)), we tried to call you today. "
                     "Please call us back on ((service_phone)) when it is a good time to talk."
                 )
             ),
             ("sms", "plain"): Wording(
-                body=(
+                body=N_(
                     "Hello ((first_name)), this is ((service_name)). We tried to call you today about "
                     "restorative justice. Please call us back on ((service_phone)) when it is a good time to talk."
                 )
             ),
             ("email", "discreet"): Wording(
-                subject="We tried to call you",
-                body=(
+                subject=N_("We tried to call you"),
+                body=N_(
                     "Hello ((first_name)),\n\n"
                     "We tried to call you today.\n\n"
                     "Please call us back on ((service_phone)) when it is a good time to talk. "
@@ -362,8 +393,8 @@ register_message_kind(
                 ),
             ),
             ("email", "plain"): Wording(
-                subject="((service_name)): we tried to call you",
-                body=(
+                subject=N_("((service_name)): we tried to call you"),
+                body=N_(
                     "Hello ((first_name)),\n\n"
                     "This is ((service_name)). We tried to call you today about restorative justice: "
                     "the chance to communicate with the person responsible for the harm, if you want to.\n\n"

@@ -9,8 +9,12 @@ import datetime as dt
 import vobject
 from icalendar import Calendar
 
+from rj_scheduler.auth.models import Role
 from rj_scheduler.invitations.ics import CalendarEvent, build_invite, invite_attachment
 from rj_scheduler.notify.backends import Attachment, OutgoingEmail, SmtpEmailBackend
+from rj_scheduler.notify.services import queue_message
+from tests.factories import make_user
+from tests.notify.parties import make_case, make_party
 
 UTC = dt.UTC
 EVENT = CalendarEvent(
@@ -157,3 +161,30 @@ def test_other_attachments_travel_unchanged_beside_the_invite(smtp_server):
     # A calendar file without an iTIP method is a plain file, not an invitation.
     assert attachments["feed.ics"].get_content_type() == "text/calendar"
     assert attachments["invite.ics"].get_content_type() == "application/ics"
+
+
+def test_outbox_message_page_shows_the_calendar_file_text(signed_in):
+    manager = make_user(role=Role.MANAGER)
+    party = make_party(make_case(manager.service))
+    event = dataclasses.replace(EVENT, attendee_email=party.email, attendee_name=None)
+    email = queue_message(
+        service_id=manager.service.id,
+        channel="email",
+        kind="appointment_reminder",
+        to_address=party.email,
+        subject="Your appointment",
+        body_text="Your appointment is on 3 December.",
+        idempotency_key=f"calendar-page-{party.id}",
+        party_id=party.id,
+        case_id=party.case_id,
+        attachments=[invite_attachment(event, "REQUEST")],
+    )
+    page = signed_in(manager).get(f"/messages/outbox/{email.public_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Calendar file invite.ics" in html
+    assert '<pre class="rj-calendar-text">BEGIN:VCALENDAR' in html
+    assert "METHOD:REQUEST" in html
+    assert "UID:m-41c9e2@rj.example.org" in html
+    assert "SUMMARY:Spotkanie z zespołem (Warwickshire)" in html
+    assert "LOCATION:Side entrance\\, Warwick Hall\\,\\n1 High Street\\; Warwick" in html

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rj_scheduler.i18n import DOMAIN, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES  # noqa: E402
+from rj_scheduler.notify.wording import discreet_terms_in  # noqa: E402
 
 MAPPING = ROOT / "babel.cfg"
 TRANSLATIONS = ROOT / "rj_scheduler" / "translations"
@@ -145,7 +146,8 @@ def _describe(message_id: object, context: object) -> str:
 
 
 def problems(template: Catalog, translation: Catalog, language: str) -> list[str]:
-    """Every word of ``template`` that ``translation`` lacks, leaves empty or fuzzy, or whose placeholders differ.
+    """Every word of ``template`` that ``translation`` lacks, leaves empty or fuzzy, whose placeholders
+    differ, or that names what discreet wording must not while the English does not.
 
     A translation may keep words the code no longer has (they are harmless);
     ``update`` drops them.
@@ -179,6 +181,14 @@ def problems(template: Catalog, translation: Catalog, language: str) -> list[str
                 f"{language}: {label} has placeholders {sorted(placeholders(wrong[0]))}, "
                 f"the English has {sorted(expected)}"
             )
+            continue
+        # Discreet English stays discreet in translation (DOMAIN.md rule 6, docs/languages.md).
+        if not any(discreet_terms_in(i) for i in ids):
+            giveaways = [term for s in strings for term in discreet_terms_in(s)]
+            if giveaways:
+                found.append(
+                    f'{language}: {label} is discreet in English but the translation says "{giveaways[0]}"'
+                )
     return found
 
 

@@ -290,6 +290,21 @@ def test_a_plural_translation_may_leave_out_the_count_but_no_other_value() -> No
     ]
 
 
+def test_a_translation_of_discreet_english_must_stay_discreet() -> None:
+    template = _catalogue(
+        [("Your appointment on ((appointment_date))", "", False), ("Restorative justice meeting", "", False)]
+    )
+    translation = _catalogue(
+        [
+            ("Your appointment on ((appointment_date))", "Spotkanie ze sprawcą: ((appointment_date))", False),
+            ("Restorative justice meeting", "Spotkanie w ramach sprawiedliwości naprawczej", False),
+        ]
+    )
+    assert translations.problems(template, translation, "pl") == [
+        "pl: 'Your appointment on ((appointment_date))' is discreet in English but the translation says \"sprawcą\""
+    ]
+
+
 # --- discretion in Polish ------------------------------------------------------------------
 
 

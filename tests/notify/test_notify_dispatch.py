@@ -257,14 +257,33 @@ def test_quiet_hours_follow_london_time_across_the_clock_change():
     assert quiet_hours_end(winter_evening, "off") is None
 
 
+def _meeting_of(party) -> int:
+    from rj_scheduler.conferences.models import Meeting
+
+    starts = now() + dt.timedelta(days=3)
+    meeting = Meeting(
+        service_id=party.service_id,
+        case_id=party.case_id,
+        kind="preparation",
+        format="video",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting.id
+
+
 def test_a_message_about_something_no_longer_on_is_cancelled_with_the_reason(party, run_dispatcher):
+    off_meeting, on_meeting = _meeting_of(party), _meeting_of(party)
+
     def meeting_is_off(message):
-        return "The meeting was cancelled." if message.meeting_id == 99 else None
+        return "The meeting was cancelled." if message.meeting_id == off_meeting else None
 
     register_still_relevant_check("appointment_reminder", meeting_is_off)
     try:
-        off = _queue(party, key="about-99", meeting_id=99)
-        on = _queue(party, "email", key="about-7", meeting_id=7)
+        off = _queue(party, key="about-off", meeting_id=off_meeting)
+        on = _queue(party, "email", key="about-on", meeting_id=on_meeting)
         stats = run_dispatcher()
     finally:
         unregister_still_relevant_check("appointment_reminder", meeting_is_off)

@@ -21,6 +21,8 @@ from rj_scheduler.auth.passwords import hash_password
 from rj_scheduler.cases.demo import load_demo as load_cases_demo
 from rj_scheduler.conferences.demo import load_demo as load_conferences_demo
 from rj_scheduler.extensions import db
+from rj_scheduler.invitations.demo import load_demo as load_invitations_demo
+from rj_scheduler.invitations.demo import load_settings_demo as load_invitation_settings_demo
 from rj_scheduler.notify.demo import load_demo as load_notify_demo
 from rj_scheduler.risk.demo import load_demo as load_risk_demo
 
@@ -51,7 +53,9 @@ DEMO_LOADERS: list[Callable[[DemoContext], None]] = [
     load_api_demo,
     load_risk_demo,
     load_notify_demo,
+    load_invitation_settings_demo,
     load_conferences_demo,
+    load_invitations_demo,
 ]
 
 

@@ -489,10 +489,10 @@ def respond(invitation: Invitation, action: str, *, note: str | None, at: dt.dat
         )
         if invitation.status not in CLOSED_STATUSES:  # consent was not current: end this one anyway
             withdraw_party(party, at)
-        _audit("invitation.answered", invitation, action=action, via=via)
+        _audit("invitation.answered", invitation, answer=action, via=via)
         return
     add_timeline_event(invitation.case, f"invitation_{action}", summary, actor=None, at=at, party=party)
-    _audit("invitation.answered", invitation, action=action, via=via)
+    _audit("invitation.answered", invitation, answer=action, via=via)
     db.session.flush()
 
 

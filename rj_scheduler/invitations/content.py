@@ -106,6 +106,13 @@ def sender_name(service, *, plain: bool = False) -> str:
     return _("the appointments team")
 
 
+def first_name(party: Party) -> str:
+    """What messages call a party: their preferred name, else the first word of their name."""
+    if party.preferred_name:
+        return party.preferred_name
+    return (party.full_name or "").split(" ", 1)[0]
+
+
 def _duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
@@ -301,7 +308,7 @@ def _view(invitation: Invitation, at: dt.datetime) -> InvitationView:
     return InvitationView(
         **common,
         audience="party",
-        first_name=party.display_name,
+        first_name=first_name(party),
         service_name=sender_name(service, plain=plain),
         title=title,
         plain=plain,

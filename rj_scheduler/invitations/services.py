@@ -56,6 +56,7 @@ from rj_scheduler.invitations.models import (
 )
 from rj_scheduler.invitations.tokens import give_link
 from rj_scheduler.notify.checks import register_still_relevant_check
+from rj_scheduler.notify.exceptions import WordingRefused
 from rj_scheduler.notify.models import Channel, OutboxMessage
 from rj_scheduler.notify.services import (
     WITHDRAWAL_NOTICE_KINDS,
@@ -228,6 +229,7 @@ def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) ->
         assert party is not None  # noqa: S101 (one_invitee constraint)
         channels = [c for c in invitation.channels.split("+") if c in ("email", "sms")]
         values = _party_values(view)
+        unsent: list[str] = []
         if cancelling:
             values.pop("link")
         for channel in channels:
@@ -237,18 +239,31 @@ def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) ->
                     view, invitation, stamp=at, cancelled=cancelling, attendee_email=party.email
                 )
                 attachments = [invite_attachment(_with_sequence(event, sequence), method)]
-            queue_party_message(
-                party,
-                kind,
-                channel,
-                values,
-                idempotency_key=f"invitation:{invitation.id}:{sequence}:{kind}:{channel}",
-                meeting_id=meeting.id,
-                attachments=attachments,
-                language=invitation.language,
-            )
+            try:
+                queue_party_message(
+                    party,
+                    kind,
+                    channel,
+                    values,
+                    idempotency_key=f"invitation:{invitation.id}:{sequence}:{kind}:{channel}",
+                    meeting_id=meeting.id,
+                    attachments=attachments,
+                    language=invitation.language,
+                )
+            except WordingRefused as refused:
+                # Better no message than an indiscreet one (e.g. a name that says "Court"): a person calls.
+                unsent.append(channel)
+                log.warning("invitation not worded discreetly", extra={"invitation": invitation.public_id})
+                _add_task(
+                    invitation,
+                    TaskKind.SEND_LETTER,
+                    f"The {channel} to {party.display_name} ({party.role_label.lower()}) was not sent: "
+                    f"{' '.join(refused.reasons)} Phone or write to them instead.",
+                    at,
+                )
+        channels = [c for c in channels if c not in unsent]
         channels_used = "+".join(channels)
-        if not channels:
+        if not channels and not unsent:
             what = {
                 kinds.INVITATION: "Phone or write to invite them",
                 kinds.INVITATION_UPDATE: "Phone or write to tell them the new time",
@@ -262,6 +277,8 @@ def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) ->
             )
             channels_used = "letter"
             event_kind = InvitationEventKind.LETTER if not cancelling else event_kind
+        elif not channels:
+            channels_used = "letter"
     invitation.sent_sequence = sequence
     _add_event(invitation, event_kind, at, channel=channels_used, note=f"Version {sequence}")
     _audit(f"invitation.{event_kind.value}", invitation, sequence=sequence, kind=kind, channels=channels_used)

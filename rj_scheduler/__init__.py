@@ -106,8 +106,10 @@ def register_blueprints(app: Flask) -> None:
     from rj_scheduler.conferences.calendar_views import bp as calendar_bp
     from rj_scheduler.conferences.views import bp as conferences_bp
     from rj_scheduler.dashboard import bp as dashboard_bp
+    from rj_scheduler.invitations.views import bp as invitations_bp
     from rj_scheduler.notify.views import bp as notify_bp
     from rj_scheduler.notify.webhooks import bp as notify_webhooks_bp
+    from rj_scheduler.participants.views import bp as participants_bp
     from rj_scheduler.risk.views import bp as risk_bp
 
     app.register_blueprint(auth_bp)
@@ -122,10 +124,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(risk_bp)
     app.register_blueprint(conferences_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(participants_bp)
 
 
 def register_listeners() -> None:
     """Capabilities that act on other capabilities' signals (invitations on bookings and consent)."""
+    # replies: RSVP by SMS reply; reminders: the check run just before each reminder is sent.
+    import rj_scheduler.invitations.reminders
+    import rj_scheduler.invitations.replies
     import rj_scheduler.invitations.services  # noqa: F401
 
 

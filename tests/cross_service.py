@@ -191,6 +191,37 @@ def _unavailability_public_id(service: Service) -> str:
     ).public_id
 
 
+def _invitation_public_id(service: Service) -> str:
+    from rj_scheduler.conferences.models import Meeting
+    from rj_scheduler.invitations.models import Invitation
+    from tests.factories import make_case
+
+    case = make_case(service)
+    meeting = db.session.query(Meeting).filter_by(public_id=_meeting_public_id(service)).one()
+    invitation = Invitation(
+        service_id=service.id,
+        case_id=case.id,
+        meeting_id=meeting.id,
+        party_id=case.parties[0].id,
+        channels="letter",
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation.public_id
+
+
+def _invitation_task_public_id(service: Service) -> str:
+    from rj_scheduler.invitations.models import InvitationTask
+    from tests.factories import make_case
+
+    task = InvitationTask(
+        service_id=service.id, case_id=make_case(service).id, kind="check_reply", detail="Probe"
+    )
+    db.session.add(task)
+    db.session.flush()
+    return task.public_id
+
+
 # URL parameter name -> a function making an object of that service and returning its URL value.
 PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "user_public_id": _user_public_id,
@@ -212,6 +243,8 @@ PARAMETER_FACTORIES: dict[str, Callable[[Service], str]] = {
     "notify.attachment:number": lambda service: "1",
     "notify.acknowledge_failed:public_id": _outbox_message_public_id,
     "notify.inbound_handled:public_id": _inbound_message_public_id,
+    "invitation_public_id": _invitation_public_id,
+    "task_public_id": _invitation_task_public_id,
 }
 
 # endpoint -> why its URL parameters cannot name another service's object.

@@ -603,7 +603,6 @@ def _act_on_reply(session, service, parties, party, inbound, category, at) -> st
 
         case = session.get(Case, party.case_id)
         answer = "yes" if category == InboundCategory.YES else "no"
-        inbound.handled_at = at
         add_timeline_event(
             case,
             f"sms_reply_{answer}",
@@ -612,6 +611,16 @@ def _act_on_reply(session, service, parties, party, inbound, category, at) -> st
             at=at,
             party=party,
         )
+    if party is not None and category in (InboundCategory.YES, InboundCategory.NO, InboundCategory.OTHER):
+        from rj_scheduler.notify.events import sms_reply_received
+
+        if not sms_reply_received.receivers and category != InboundCategory.OTHER:
+            inbound.handled_at = at  # nobody acts on YES or NO: the timeline line is all there is
+        # Receivers (invitations) apply the answer, mark the reply handled, and may answer the sender.
+        answers = sms_reply_received.send(
+            None, inbound=inbound, parties=parties, party=party, category=category, at=at
+        )
+        return next((answer for _, answer in answers if answer), None)
     return None
 
 

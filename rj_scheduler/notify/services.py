@@ -168,6 +168,7 @@ def queue_party_message(
     ``language`` picks the catalogue of the default wording (the party's language).
     """
     from rj_scheduler.cases.contact import uses_plain_wording
+    from rj_scheduler.i18n import language_of
 
     message_type = message_kind(kind)
     style = WordingStyle.PLAIN if uses_plain_wording(party) else WordingStyle.DISCREET
@@ -186,7 +187,9 @@ def queue_party_message(
         to_address=address or "",
         subject=subject,
         body_text=body,
-        body_html=text_to_html(subject or "", body) if channel == Channel.EMAIL else None,
+        body_html=text_to_html(subject or "", body, language_of(language))
+        if channel == Channel.EMAIL
+        else None,
         idempotency_key=idempotency_key,
         due_at=due_at,
         case_id=party.case_id,

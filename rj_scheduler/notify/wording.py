@@ -255,7 +255,7 @@ def preview_sms(text: str) -> SmsPreview:
     return SmsPreview(text=text, size=sms_size(text))
 
 
-def text_to_html(subject: str, text: str) -> str:
+def text_to_html(subject: str, text: str, language: str = "en") -> str:
     """A plain HTML version of an email's text: one paragraph per blank-line-separated block."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     body = Markup("").join(
@@ -264,9 +264,9 @@ def text_to_html(subject: str, text: str) -> str:
     )
     return str(
         Markup(
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{}</title></head>\n'
+            '<!DOCTYPE html>\n<html lang="{}"><head><meta charset="utf-8"><title>{}</title></head>\n'
             "<body>\n{}</body></html>\n"
-        ).format(subject, body)
+        ).format(language, subject, body)
     )
 
 

@@ -1,4 +1,7 @@
-"""Snapshots of every message template: each kind, on each channel, in each wording style.
+"""Snapshots of every message template: each kind, on each channel, in each wording style and language.
+
+Party messages are snapshotted in every language the catalogues ship (staff
+messages are English only); a Polish snapshot is named ``<kind>.<channel>.<style>.pl.txt``.
 
 Any change to what people receive shows up as a failing test and a readable
 diff. After a deliberate change, write the snapshots again and commit them:
@@ -17,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
+import rj_scheduler.invitations.messages  # noqa: F401  (registers the invitations' kinds before collection)
 from rj_scheduler.cases.models import OffenceCategory
+from rj_scheduler.i18n import SUPPORTED_LANGUAGES, gettext, in_language
 from rj_scheduler.notify.encoding import sms_size
-from rj_scheduler.notify.wording import MessageKind, message_kinds, render, text_to_html
+from rj_scheduler.notify.wording import MessageKind, discreet_terms_in, message_kinds, render, text_to_html
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("RJ_UPDATE_SNAPSHOTS") == "1"
@@ -61,12 +66,13 @@ OFFENCE_WORDS = [
 ]
 
 
-def _cases() -> list[tuple[MessageKind, str, str]]:
+def _cases() -> list[tuple[MessageKind, str, str, str]]:
     return [
-        (kind, channel, style)
+        (kind, channel, style, language)
         for kind in message_kinds()
         for channel in kind.channels
         for style in kind.styles
+        for language in (SUPPORTED_LANGUAGES if kind.audience == "party" else ["en"])
     ]
 
 
@@ -74,19 +80,22 @@ def _values(kind: MessageKind) -> dict[str, str]:
     return {name: CONTEXT.get(name, example) for name, example in kind.examples().items()}
 
 
-def rendered(kind: MessageKind, channel: str, style: str) -> dict[str, str]:
+def rendered(kind: MessageKind, channel: str, style: str, language: str = "en") -> dict[str, str]:
     wording = kind.default(channel, style)
+    with in_language(language):
+        body_text = gettext(wording.body) if language != "en" else wording.body
+        subject_text = gettext(wording.subject) if language != "en" and wording.subject else wording.subject
     values = _values(kind)
-    body = render(wording.body, values)
+    body = render(body_text, values)
     if channel == "sms":
         return {"body": body}
-    subject = render(wording.subject or kind.label, values)
-    return {"subject": subject, "body": body, "html": text_to_html(subject, body)}
+    subject = render(subject_text or kind.label, values)
+    return {"subject": subject, "body": body, "html": text_to_html(subject, body, language)}
 
 
-def snapshot_text(kind: MessageKind, channel: str, style: str) -> str:
-    parts = rendered(kind, channel, style)
-    lines = [f"kind: {kind.kind}", f"channel: {channel}", f"style: {style}"]
+def snapshot_text(kind: MessageKind, channel: str, style: str, language: str = "en") -> str:
+    parts = rendered(kind, channel, style, language)
+    lines = [f"kind: {kind.kind}", f"channel: {channel}", f"style: {style}", f"language: {language}"]
     if channel == "sms":
         size = sms_size(parts["body"])
         lines.append(
@@ -99,14 +108,17 @@ def snapshot_text(kind: MessageKind, channel: str, style: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _path(kind: MessageKind, channel: str, style: str) -> Path:
-    return SNAPSHOTS / f"{kind.kind}.{channel}.{style}.txt"
+def _path(kind: MessageKind, channel: str, style: str, language: str = "en") -> Path:
+    suffix = "" if language == "en" else f".{language}"
+    return SNAPSHOTS / f"{kind.kind}.{channel}.{style}{suffix}.txt"
 
 
-@pytest.mark.parametrize(("kind", "channel", "style"), _cases(), ids=lambda v: getattr(v, "kind", v))
-def test_every_message_template_matches_its_snapshot(kind, channel, style):
-    path = _path(kind, channel, style)
-    text = snapshot_text(kind, channel, style)
+@pytest.mark.parametrize(
+    ("kind", "channel", "style", "language"), _cases(), ids=lambda v: getattr(v, "kind", v)
+)
+def test_every_message_template_matches_its_snapshot(kind, channel, style, language):
+    path = _path(kind, channel, style, language)
+    text = snapshot_text(kind, channel, style, language)
     if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -124,16 +136,19 @@ def test_no_snapshot_is_left_over_from_a_template_that_no_longer_exists():
     assert stale == []
 
 
-def _discreet_cases() -> list[tuple[MessageKind, str, str]]:
+def _discreet_cases() -> list[tuple[MessageKind, str, str, str]]:
     return [case for case in _cases() if case[2] == "discreet"]
 
 
-@pytest.mark.parametrize(("kind", "channel", "style"), _discreet_cases(), ids=lambda v: getattr(v, "kind", v))
-def test_discreet_sms_text_and_email_subjects_never_give_the_case_away(kind, channel, style):
-    parts = rendered(kind, channel, style)
+@pytest.mark.parametrize(
+    ("kind", "channel", "style", "language"), _discreet_cases(), ids=lambda v: getattr(v, "kind", v)
+)
+def test_discreet_sms_text_and_email_subjects_never_give_the_case_away(kind, channel, style, language):
+    parts = rendered(kind, channel, style, language)
     shown = parts["body"] if channel == "sms" else parts["subject"]
     for word in [*REFUSED_WORDS, *OFFENCE_WORDS]:
         assert not re.search(rf"\b{re.escape(word)}", shown, re.IGNORECASE), (word, shown)
+    assert discreet_terms_in(shown) == []
 
 
 def test_the_discretion_check_would_catch_a_refused_word():

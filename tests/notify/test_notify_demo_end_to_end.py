@@ -51,46 +51,52 @@ def test_the_demo_messages_reach_the_local_smtp_server_and_twilio_contract_mock(
             MAIL_DEFAULT_SENDER="rj-demo@example.org",
         )
         _run(env, "rj", "demo")
+        first = len(_outbox(url))
         _run(env, "rj", "demo")  # a second run adds nothing
         queued = _outbox(url)
-        party_messages = [m for m in queued if m.party_id is not None]
-        staff_emails = [m for m in queued if m.user_id is not None]
-        assert len(party_messages) == 3
-        assert staff_emails, "the risk demo's decisions email their authors"
-        assert len(queued) == len(party_messages) + len(staff_emails)
+        assert len(queued) == first
         assert {m.status for m in queued} == {"pending"}
+        # Reminders wait for their time; everything else is due now.
+        later = [m for m in queued if m.kind == "appointment_reminder"]
+        due = [m for m in queued if m.kind != "appointment_reminder"]
+        assert later, "the demo's upcoming meetings have reminders planned"
+        kinds = {m.kind for m in due}
+        assert {"tried_to_reach_you", "invitation", "staff_invitation", "staff_sign_off_decision"} <= kinds
 
         dispatch = _run(env, "rj", "dispatch", "--once")
-        assert f"sent {len(queued) - 1}" in dispatch.stderr
-        assert "suppressed 1" in dispatch.stderr
+        outbox = {m.id: m for m in _outbox(url)}
+    suppressed = [outbox[m.id] for m in due if outbox[m.id].status == "suppressed"]
+    sent = [outbox[m.id] for m in due if outbox[m.id].status == "sent"]
+    assert len(sent) + len(suppressed) == len(due), [outbox[m.id].status for m in due]
+    assert f"sent {len(sent)}" in dispatch.stderr
+    assert [m.status_reason for m in suppressed] == ["They have not agreed to SMS"]
+    assert {outbox[m.id].status for m in later} == {"pending"}
 
-        outbox = _outbox(url)
-    by_status: dict[str, list] = {}
-    for message in outbox:
-        by_status.setdefault(message.status, []).append(message)
-    assert sorted(by_status) == ["sent", "suppressed"]
-    assert [m.status_reason for m in by_status["suppressed"]] == ["They have not agreed to SMS"]
-
-    sent_sms = [m for m in by_status["sent"] if m.channel == "sms"]
-    assert len(sent_sms) == 1
-    assert sent_sms[0].provider_id.startswith("SM")  # Prism's answer, from Twilio's contract
-    assert DRAMA_RANGE.match(sent_sms[0].to_address)
-    assert not REFUSED.search(sent_sms[0].body_text)
+    sent_sms = [m for m in sent if m.channel == "sms"]
+    assert {m.kind for m in sent_sms} == {"tried_to_reach_you", "invitation"}
+    for sms in sent_sms:
+        assert sms.provider_id.startswith("SM")  # Prism's answer, from Twilio's contract
+        assert DRAMA_RANGE.match(sms.to_address)
+        assert not REFUSED.search(sms.body_text)
 
     arrived = smtp_server.messages()
-    assert len(arrived) == 1 + len(staff_emails)
-    subjects = [str(m["Subject"]) for m in arrived]
-    assert subjects.count("We tried to call you") == 1
-    staff_subjects = [s for s in subjects if s != "We tried to call you"]
-    assert all(
-        re.fullmatch(r"Case VF-\d{4}-\d{5}: assessment (signed off|returned with comments)", s)
-        for s in staff_subjects
-    ), staff_subjects
+    assert len(arrived) == len([m for m in sent if m.channel == "email"])
+    invitations = [
+        m
+        for m in arrived
+        if m.get("X-RJ-Outbox-Message") in {x.public_id for x in sent if x.kind == "invitation"}
+    ]
+    assert invitations, "the demo's party invitations arrive by email"
+    for message in invitations:
+        calendar = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        assert calendar, "an invitation email carries its calendar invite"
+        assert calendar[0].get_param("method") == "REQUEST"
+        assert not REFUSED.search(str(message["Subject"]))
     for message in arrived:
         assert str(message["From"]) == "rj-demo@example.org"
         address = message["To"].addresses[0].addr_spec
         assert address.endswith("@example.org"), address
         assert message.get_body(("plain",)) is not None
         assert message.get_body(("html",)) is not None
-    every_address = [m.to_address for m in outbox]
+    every_address = [m.to_address for m in outbox.values()]
     assert all(DRAMA_RANGE.match(a) or a.endswith("@example.org") for a in every_address), every_address

@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from rj_scheduler.invitations.views import bp as invitations_bp
     from rj_scheduler.notify.views import bp as notify_bp
     from rj_scheduler.notify.webhooks import bp as notify_webhooks_bp
+    from rj_scheduler.participants.views import bp as participants_bp
     from rj_scheduler.risk.views import bp as risk_bp
 
     app.register_blueprint(auth_bp)
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conferences_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(participants_bp)
 
 
 def register_listeners() -> None:

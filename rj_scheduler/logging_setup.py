@@ -1,18 +1,43 @@
 """Structured JSON logs on standard error, each line with the request id.
 
 Log lines never carry a participant's phone number, email or address: log
-objects by their identifiers.
+objects by their identifiers. Nor a participant's private link: the token in
+``/i/<token>`` opens their page, so every request line (the development
+server's, gunicorn's access log) and our own lines show ``/i/[redacted]``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 
 from flask import Flask, g, has_request_context
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+_PRIVATE_LINK = re.compile(r"/i/[^\s\"'?#/]+")
+# Loggers that write request lines (paths) themselves, outside our own "rj_scheduler" loggers.
+REQUEST_LINE_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
+def redact_private_links(text: str) -> str:
+    """``text`` with the token of every participant link replaced: ``/i/[redacted]``."""
+    return _PRIVATE_LINK.sub("/i/[redacted]", text)
+
+
+class RedactPrivateLinks(logging.Filter):
+    """Rewrites a record whose message names a participant's private link, before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_private_links(message)
+        if redacted != message:
+            record.msg = redacted
+            record.args = None
+        return True
 
 
 class RequestIdFilter(logging.Filter):
@@ -43,7 +68,12 @@ def register_logging(app: Flask) -> None:
     if not any(getattr(h, "_rj_json", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(RedactPrivateLinks())
         handler.addFilter(RequestIdFilter())
         handler._rj_json = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.propagate = True
+    for name in REQUEST_LINE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactPrivateLinks) for f in logger.filters):
+            logger.addFilter(RedactPrivateLinks())

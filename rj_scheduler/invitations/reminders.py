@@ -380,8 +380,10 @@ def reminder_still_relevant(message: OutboxMessage) -> str | None:
             Invitation.meeting_id == message.meeting_id, Invitation.party_id == message.party_id
         )
     )
+    planned = _planned_sequence(message)
     if invitation is None:
-        return "They are no longer invited to the appointment."
+        # A reminder planned here always has its invitation; one queued by other means is not ours to judge.
+        return "They are no longer invited to the appointment." if planned is not None else None
     if invitation.status == InvitationStatus.DECLINED:
         return "They said they cannot come."
     if invitation.is_closed:
@@ -389,7 +391,6 @@ def reminder_still_relevant(message: OutboxMessage) -> str | None:
     meeting = invitation.meeting
     if meeting.status != MeetingStatus.BOOKED:
         return "The meeting is no longer booked."
-    planned = _planned_sequence(message)
     if planned is not None and planned < meeting.sequence:
         return "The appointment changed: the new time has its own reminders."
     if meeting.starts_at is not None and now() >= meeting.starts_at:

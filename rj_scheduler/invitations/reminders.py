@@ -17,6 +17,7 @@ moved on (a newer version has its own reminders).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from zoneinfo import ZoneInfo
 
@@ -41,9 +42,11 @@ from rj_scheduler.invitations.models import (
 )
 from rj_scheduler.notify.checks import register_still_relevant_check
 from rj_scheduler.notify.config import parse_quiet_hours
+from rj_scheduler.notify.exceptions import WordingRefused
 from rj_scheduler.notify.models import OutboxMessage
 from rj_scheduler.notify.services import cancel_open_messages, queue_party_message
 
+log = logging.getLogger("rj_scheduler.invitations.reminders")
 LONDON = ZoneInfo("Europe/London")
 REMINDER_KIND = "appointment_reminder"
 CHANNELS = ("email", "sms")
@@ -299,32 +302,40 @@ def plan_reminders(invitation: Invitation, view: InvitationView, at: dt.datetime
         plan = reminder_plan(settings_for(db.session, invitation.service_id))
     except ReminderSettingsRefused:
         # Saved settings are validated; text that no longer parses must not stop an invitation.
-        current_app.logger.warning("reminder settings of service %s cannot be read", invitation.service_id)
+        log.warning("reminder settings cannot be read", extra={"service_id": invitation.service_id})
         return 0
     quiet_hours = current_app.config.get("RJ_QUIET_HOURS")
     arrival = view.arrives_at
     values = _values(invitation, view)
     queued: list[tuple[dt.datetime, str]] = []
     last_due: dict[str, dt.datetime] = {}
+    refused_channels: set[str] = set()
     for offset, channels in plan:
         for channel in channels:
-            if _finally_refused(party, channel, at):
+            if channel in refused_channels or _finally_refused(party, channel, at):
                 continue
             due = latest_safe_time(party, channel, arrival - offset, quiet_hours=quiet_hours)
             if due is None or due < at:
                 continue
             if channel in last_due and due <= last_due[channel]:
                 continue  # moved back onto an earlier reminder: it would say the same again
-            queue_party_message(
-                party,
-                REMINDER_KIND,
-                channel,
-                values,
-                idempotency_key=reminder_key(invitation, meeting.sequence, offset, channel),
-                due_at=due,
-                meeting_id=meeting.id,
-                language=invitation.language,
-            )
+            try:
+                queue_party_message(
+                    party,
+                    REMINDER_KIND,
+                    channel,
+                    values,
+                    idempotency_key=reminder_key(invitation, meeting.sequence, offset, channel),
+                    due_at=due,
+                    meeting_id=meeting.id,
+                    language=invitation.language,
+                )
+            except WordingRefused:
+                # Better no reminder than an indiscreet one (e.g. a name that says "Court"); the
+                # invitation itself was not sent either, so the facilitator already has a task.
+                refused_channels.add(channel)
+                log.warning("reminder not worded discreetly", extra={"invitation": invitation.public_id})
+                continue
             last_due[channel] = due
             queued.append((due, channel))
     if queued:

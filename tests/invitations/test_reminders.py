@@ -364,3 +364,12 @@ def test_a_polish_speaking_party_is_reminded_in_polish():
     english = next(m for m in _reminders(booked.meeting, s.offender) if m.channel == "sms")
     assert "a reminder of your appointment" in english.body_text
     assert "a reminder of your appointment" not in sms.body_text
+
+
+def test_a_reminder_that_cannot_be_worded_discreetly_is_not_queued_and_booking_goes_ahead():
+    s = reachable_setting()
+    s.victim.preferred_name = "Court"  # a name that would give the case away in a discreet message
+    db.session.flush()
+    booked = book(s)
+    assert _reminders(booked.meeting, s.victim) == []
+    assert len(_reminders(booked.meeting, s.offender)) == 5

@@ -527,8 +527,10 @@ def receive_inbound_sms(
     The sender is matched to the parties of the service that last messaged
     that number. STOP words record an SMS opt-out, START/UNSTOP opt back in
     (both on the timeline), HELP answers with the service's phone number, YES
-    and NO are recorded on the timeline (the invitations issue will act on
-    them), anything else waits for the facilitator as an inbound message.
+    and NO are recorded on the timeline, anything else waits for the
+    facilitator as an inbound message. YES, NO and other replies from a known
+    party are also handed to ``notify.events.sms_reply_received`` (invitations
+    act on them and may answer the sender).
     """
     existing = session.scalar(select(InboundMessage).where(InboundMessage.message_sid == message_sid))
     if existing is not None:

@@ -63,6 +63,16 @@ SETTINGS: tuple[Setting, ...] = (
         "sign-in attempts allowed from one address (Flask-Limiter syntax)",
     ),
     Setting(
+        "RJ_PARTICIPANT_PAGE_RATE_LIMIT",
+        "30 per minute; 300 per hour",
+        "requests to participants' private pages (`/i/...`) allowed from one address",
+    ),
+    Setting(
+        "RJ_PARTICIPANT_DEAD_LINK_RATE_LIMIT",
+        "10 per minute",
+        "wrong, expired or cancelled private links tried from one address before it is refused",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         "where rate-limit counters live; use `redis://` when running several workers",
@@ -217,6 +227,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "RJ_LOGIN_MAX_FAILURES": int(environ.get("RJ_LOGIN_MAX_FAILURES", "5")),
         "RJ_LOGIN_LOCKOUT_MINUTES": int(environ.get("RJ_LOGIN_LOCKOUT_MINUTES", "15")),
         "RJ_LOGIN_RATE_LIMIT": environ.get("RJ_LOGIN_RATE_LIMIT", "20 per minute"),
+        "RJ_PARTICIPANT_PAGE_RATE_LIMIT": environ.get(
+            "RJ_PARTICIPANT_PAGE_RATE_LIMIT", "30 per minute; 300 per hour"
+        ),
+        "RJ_PARTICIPANT_DEAD_LINK_RATE_LIMIT": environ.get(
+            "RJ_PARTICIPANT_DEAD_LINK_RATE_LIMIT", "10 per minute"
+        ),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RJ_AUDIT_CHECKPOINT_SECONDS": int(environ.get("RJ_AUDIT_CHECKPOINT_SECONDS", "300")),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from rj_scheduler.audit import services as audit
 from rj_scheduler.extensions import db
+from rj_scheduler.logging_setup import redact_private_links
 
 log = logging.getLogger("rj_scheduler.unit_of_work")
 
@@ -91,7 +92,11 @@ def _record_refusal(response: Response) -> None:
     audit.record(
         "access.refused",
         outcome="refused",
-        details={"method": request.method, "path": request.path[:300], "status": response.status_code},
+        details={
+            "method": request.method,
+            "path": redact_private_links(request.path)[:300],
+            "status": response.status_code,
+        },
     )
 
 

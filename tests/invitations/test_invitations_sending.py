@@ -262,3 +262,14 @@ def test_answers_after_the_start_are_refused():
         pytest.raises(ResponseRefused),
     ):
         respond(victim, "confirm", note=None, at=now(), via="page")
+
+
+def test_a_name_that_would_give_the_case_away_sends_nothing_and_asks_the_facilitator_to_phone():
+    s = reachable_setting()
+    s.victim.preferred_name = "Court"
+    db.session.flush()
+    booked = book(s)
+    assert messages_of(booked.meeting, party_id=booked.victim.id, kind="invitation") == []
+    tasks = queries.tasks_for_case(db.session, booked.setting.case)
+    assert [t.kind for t in tasks if t.invitation.party_id == booked.victim.id] == [TaskKind.SEND_LETTER] * 2
+    assert len(messages_of(booked.meeting, party_id=booked.offender.id, kind="invitation")) == 2

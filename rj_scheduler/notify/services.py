@@ -488,8 +488,9 @@ def tell_staff_about_failure(message: OutboxMessage) -> None:
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
-YES_WORDS = frozenset({"YES", "Y", "YEAH", "YEP", "OK", "OKAY", "CONFIRM", "ACCEPT"})
-NO_WORDS = frozenset({"NO", "N", "NOPE", "DECLINE"})
+# English, and the Polish the Polish invitation asks for (TAK, NIE).
+YES_WORDS = frozenset({"YES", "Y", "YEAH", "YEP", "OK", "OKAY", "CONFIRM", "ACCEPT", "TAK"})
+NO_WORDS = frozenset({"NO", "N", "NOPE", "DECLINE", "NIE"})
 
 
 def categorise(body: str) -> InboundCategory:

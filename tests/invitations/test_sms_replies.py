@@ -189,3 +189,21 @@ def test_the_thank_you_is_in_the_partys_language(app, client):
     response = _reply(client, s.offender.mobile_e164, "Yes")
     assert _status(booked, s.offender) == InvitationStatus.CONFIRMED
     assert "<Message>Dziękujemy, do zobaczenia".encode() in response.data
+
+
+def test_a_polish_speaker_answers_tak_or_nie_as_their_invitation_asks(app, client):
+    s = reachable_setting()
+    s.offender.language = "pl"
+    s.victim.language = "pl"
+    db.session.flush()
+    booked = book(s)
+    from tests.invitations.inv_helpers import messages_of
+
+    [sms] = messages_of(booked.meeting, party_id=booked.offender.id, kind="invitation", channel="sms")
+    assert "TAK" in sms.body_text
+    assert "NIE" in sms.body_text
+    _send_invitations(app)
+    _reply(client, booked.offender.mobile_e164, "Tak")
+    _reply(client, booked.victim.mobile_e164, "nie")
+    assert _status(booked, booked.offender) == InvitationStatus.CONFIRMED
+    assert _status(booked, booked.victim) == InvitationStatus.DECLINED

@@ -117,7 +117,7 @@ def open_tasks(session: Session, service_id: int) -> Sequence[InvitationTask]:
     return session.scalars(
         select(InvitationTask)
         .where(InvitationTask.service_id == service_id, InvitationTask.done_at.is_(None))
-        .options(selectinload(InvitationTask.case))
+        .options(selectinload(InvitationTask.case), selectinload(InvitationTask.invitation))
         .order_by(InvitationTask.created_at, InvitationTask.id)
     ).all()
 
@@ -126,7 +126,11 @@ def tasks_for_case(session: Session, case: Case, *, include_done: bool = False) 
     query = select(InvitationTask).where(InvitationTask.case_id == case.id)
     if not include_done:
         query = query.where(InvitationTask.done_at.is_(None))
-    return session.scalars(query.order_by(InvitationTask.created_at, InvitationTask.id)).all()
+    return session.scalars(
+        query.options(selectinload(InvitationTask.case), selectinload(InvitationTask.invitation)).order_by(
+            InvitationTask.created_at, InvitationTask.id
+        )
+    ).all()
 
 
 def task_by_public_id(session: Session, public_id: str) -> InvitationTask | None:

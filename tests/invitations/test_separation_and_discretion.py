@@ -203,3 +203,75 @@ def test_messages_to_a_polish_speaker_are_in_polish(scenario):
     [sms] = [m for m in _sent_to(s.offender) if m.kind == "invitation" and m.channel == "sms"]
     assert "Hello" not in sms.body_text
     assert ConsentKind.SHARE_NAME  # the name-sharing consent exists (used by the page test)
+
+
+@pytest.fixture
+def booked_four():
+    """The same four parties, booked and left as they are (links alive)."""
+    s = reachable_setting()
+    supporter = make_party(
+        s.case,
+        "supporter",
+        full_name="Sally Sterling",
+        supports=s.victim,
+        mobile="07700 900303",
+        email="sally.s@example.org",
+        allow_sms=True,
+        allow_email=True,
+        address="3 Quiet Close, Leicester",
+    )
+    give_full_consent(supporter)
+    from rj_scheduler.risk.readiness import kinds_for
+    from tests.factories import make_signed_off_assessment
+
+    for kind in kinds_for(supporter):
+        make_signed_off_assessment(supporter, kind, author=s.lead, approver=s.manager)
+    interpreter = make_party(
+        s.case, "interpreter", full_name="Ivo Novak", email="ivo.n@example.org", allow_email=True
+    )
+    give_full_consent(interpreter)
+    interpreter.language = "pl"
+    draft = face_to_face(s, at_local(DAY, 10))
+    draft.parties.append(PartyPlan(supporter, s.victim_room))
+    draft.parties.append(PartyPlan(interpreter, s.meeting_room))
+    from rj_scheduler.conferences.services import book_meeting
+
+    meeting = book_meeting(draft, actor=s.lead, at=now())
+    return s, meeting, [s.victim, supporter, s.offender, interpreter]
+
+
+def test_each_partys_page_calendar_download_and_letter_show_nothing_of_the_others(
+    booked_four, client, signed_in
+):
+    from rj_scheduler.invitations import queries, tokens
+
+    s, meeting, parties = booked_four
+    arrival_forms = {p.id: _times_of(meeting, p) for p in parties}
+    staff = signed_in(s.lead)
+    invitations = {i.party_id: i for i in queries.invitations_for_meeting(db.session, meeting) if i.party_id}
+    for party in parties:
+        invitation = invitations[party.id]
+        token = tokens.token_for(invitation)
+        page = client.get(f"/i/{token}")
+        download = client.get(f"/i/{token}/invite.ics")
+        letter = staff.get(f"/cases/{s.case.reference}/invitations/{invitation.public_id}/letter")
+        assert (page.status_code, download.status_code, letter.status_code) == (200, 200, 200)
+        texts = {
+            "page": page.get_data(as_text=True),
+            "calendar download": _unfold(download.data),
+            "letter": letter.get_data(as_text=True),
+        }
+        own_times = set(arrival_forms[party.id])
+        for other in parties:
+            if other.id == party.id:
+                continue
+            forbidden = _identity(other) + [t for t in arrival_forms[other.id] if t not in own_times]
+            for where, text in texts.items():
+                for value in forbidden:
+                    assert value.lower() not in text.lower(), (
+                        f"{party.role}'s {where} contains {other.role}'s {value!r}"
+                    )
+        # What a discreet party reads never says what the meeting is about.
+        for where in ("page", "calendar download"):
+            body = texts[where].split("<main", 1)[-1]
+            assert discreet_terms_in(body) == [], (party.role, where, discreet_terms_in(body))

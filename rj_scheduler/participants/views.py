@@ -14,8 +14,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue as ResponseValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 
@@ -87,6 +90,22 @@ def _dead_link() -> tuple[str, int]:
     return render_template("participants/expired.html"), 404
 
 
+def _with_live_link(
+    view: Callable[[Invitation, str, dt.datetime], ResponseValue],
+) -> Callable[[str], ResponseValue]:
+    """Run ``view(invitation, token, at)`` for a live link; every dead link gets the one 404 page."""
+
+    @functools.wraps(view)
+    def wrapped(token: str) -> ResponseValue:
+        at = now()
+        invitation = _live(token, at)
+        if invitation is None:
+            return _dead_link()
+        return view(invitation, token, at)
+
+    return wrapped
+
+
 def _render_page(
     invitation: Invitation,
     token: str,
@@ -132,12 +151,9 @@ def _answer(invitation: Invitation, token: str, at: dt.datetime, action: str, no
 @page_limit
 @dead_link_limit
 @public
-def page(token: str):
+@_with_live_link
+def page(invitation: Invitation, token: str, at: dt.datetime):
     """Their appointment: when, where, what happens, who will be there, and their answers."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     services.record_opened(invitation, at)
     return _render_page(invitation, token, at)
 
@@ -146,12 +162,9 @@ def page(token: str):
 @page_limit
 @dead_link_limit
 @public
-def confirm(token: str):
+@_with_live_link
+def confirm(invitation: Invitation, token: str, at: dt.datetime):
     """I will come."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     return _answer(invitation, token, at, "confirm")
 
 
@@ -159,12 +172,9 @@ def confirm(token: str):
 @page_limit
 @dead_link_limit
 @public
-def decline(token: str):
+@_with_live_link
+def decline(invitation: Invitation, token: str, at: dt.datetime):
     """I cannot come (the facilitator gets a task to call)."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     return _answer(invitation, token, at, "decline")
 
 
@@ -172,12 +182,9 @@ def decline(token: str):
 @page_limit
 @dead_link_limit
 @public
-def change(token: str):
+@_with_live_link
+def change(invitation: Invitation, token: str, at: dt.datetime):
     """Ask for a different time, with a message (the facilitator gets a task)."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     form = ChangeForm()
     if not form.validate_on_submit():
         return _render_page(invitation, token, at, change_form=form, status=400)
@@ -188,12 +195,9 @@ def change(token: str):
 @page_limit
 @dead_link_limit
 @public
-def withdraw_check(token: str):
+@_with_live_link
+def withdraw_check(invitation: Invitation, token: str, at: dt.datetime):
     """Before "I no longer want to take part" is sent: what will happen (changes nothing)."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     view = content.view_for(invitation, at)
     audit.record(
         "invitation.withdraw_page_viewed",
@@ -208,15 +212,12 @@ def withdraw_check(token: str):
 @page_limit
 @dead_link_limit
 @public
-def withdraw(token: str):
+@_with_live_link
+def withdraw(invitation: Invitation, token: str, at: dt.datetime):
     """I no longer want to take part: their invitations end now and the facilitator will call.
 
     The link is dead afterwards, so the last page is shown here rather than after a redirect.
     """
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     view = content.view_for(invitation, at)
     try:
         services.respond(invitation, "withdraw", note=None, at=at, via="page")
@@ -229,12 +230,9 @@ def withdraw(token: str):
 @page_limit
 @dead_link_limit
 @public
-def feedback(token: str):
+@_with_live_link
+def feedback(invitation: Invitation, token: str, at: dt.datetime):
     """After the conference: how satisfied they were (1 to 5) and a comment, into the outcome."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     form = FeedbackForm()
     if not form.validate_on_submit():
         return _render_page(invitation, token, at, feedback_form=form, status=400)
@@ -250,12 +248,9 @@ def feedback(token: str):
 @page_limit
 @dead_link_limit
 @public
-def calendar_file(token: str):
+@_with_live_link
+def calendar_file(invitation: Invitation, token: str, at: dt.datetime):
     """Their appointment for their calendar (METHOD:PUBLISH: no attendee, nothing to reply to)."""
-    at = now()
-    invitation = _live(token, at)
-    if invitation is None:
-        return _dead_link()
     view = content.view_for(invitation, at)
     body = ics.build_invite(content.calendar_event(view, invitation, stamp=at), "PUBLISH")
     audit.record(

@@ -327,6 +327,18 @@ def _view(invitation: Invitation, at: dt.datetime) -> InvitationView:
     )
 
 
+def message_values(view: InvitationView) -> dict[str, object]:
+    """The placeholders of a party's invitation messages, from their own view only."""
+    return {
+        "first_name": view.first_name,
+        "service_name": view.service_name,
+        "service_phone": view.service_phone or "-",
+        "appointment_date": view.date_text,
+        "appointment_time": view.arrival_time_text,
+        "link": view.link or "",
+    }
+
+
 def calendar_host() -> str:
     return urlsplit(current_app.config["RJ_PUBLIC_URL"]).hostname or "localhost"
 

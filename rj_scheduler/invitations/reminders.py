@@ -31,7 +31,7 @@ from rj_scheduler.conferences.models import MeetingStatus
 from rj_scheduler.db import now
 from rj_scheduler.extensions import db
 from rj_scheduler.i18n import local_date, local_time
-from rj_scheduler.invitations.content import InvitationView
+from rj_scheduler.invitations.content import InvitationView, message_values
 from rj_scheduler.invitations.models import (
     CLOSED_STATUSES,
     Invitation,
@@ -263,14 +263,7 @@ def _finally_refused(party: Party, channel: str, at: dt.datetime) -> bool:
 
 
 def _values(invitation: Invitation, view: InvitationView) -> dict[str, object]:
-    values: dict[str, object] = {
-        "first_name": view.first_name,
-        "service_name": view.service_name,
-        "service_phone": view.service_phone or "-",
-        "appointment_date": view.date_text,
-        "appointment_time": view.arrival_time_text,
-        "link": view.link or "",
-    }
+    values = message_values(view)
     if view.plain:
         # Only plain wording may name the offence (DOMAIN rule 6); discreet wording cannot use it.
         values["offence"] = OffenceCategory.label_of(invitation.case.offence_category).lower()

@@ -42,7 +42,7 @@ from rj_scheduler.conferences.models import (
 from rj_scheduler.extensions import db
 from rj_scheduler.invitations import messages as kinds
 from rj_scheduler.invitations import queries
-from rj_scheduler.invitations.content import InvitationView, calendar_event, view_for
+from rj_scheduler.invitations.content import calendar_event, message_values, view_for
 from rj_scheduler.invitations.exceptions import ResponseRefused
 from rj_scheduler.invitations.ics import invite_attachment
 from rj_scheduler.invitations.models import (
@@ -175,17 +175,6 @@ def _next_sequence(invitation: Invitation) -> int:
     return max(meeting_sequence, invitation.sent_sequence + 1)
 
 
-def _party_values(view: InvitationView) -> dict[str, object]:
-    return {
-        "first_name": view.first_name,
-        "service_name": view.service_name,
-        "service_phone": view.service_phone or "-",
-        "appointment_date": view.date_text,
-        "appointment_time": view.arrival_time_text,
-        "link": view.link or "",
-    }
-
-
 def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) -> None:
     """Send one version of the invitation (invite, update or cancellation) on its channels, once."""
     sequence = _next_sequence(invitation)
@@ -228,7 +217,7 @@ def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) ->
         party = invitation.party
         assert party is not None  # noqa: S101 (one_invitee constraint)
         channels = [c for c in invitation.channels.split("+") if c in ("email", "sms")]
-        values = _party_values(view)
+        values = message_values(view)
         unsent: list[str] = []
         if cancelling:
             values.pop("link")

@@ -83,8 +83,12 @@ def _times_of(meeting, party) -> list[str]:
     return forms
 
 
-@pytest.fixture
-def scenario():
+def _book_four():
+    """A victim with a supporter, an offender and an interpreter, booked at 10:00 (the offender reads Polish)."""
+    from rj_scheduler.conferences.services import book_meeting
+    from rj_scheduler.risk.readiness import kinds_for
+    from tests.factories import make_signed_off_assessment
+
     s = reachable_setting()
     supporter = make_party(
         s.case,
@@ -98,9 +102,6 @@ def scenario():
         address="3 Quiet Close, Leicester",
     )
     give_full_consent(supporter)
-    from rj_scheduler.risk.readiness import kinds_for
-    from tests.factories import make_signed_off_assessment
-
     for kind in kinds_for(supporter):
         make_signed_off_assessment(supporter, kind, author=s.lead, approver=s.manager)
     interpreter = make_party(
@@ -119,10 +120,14 @@ def scenario():
     draft = face_to_face(s, at_local(DAY, 10))
     draft.parties.append(PartyPlan(supporter, s.victim_room))
     draft.parties.append(PartyPlan(interpreter, s.meeting_room))
-    from rj_scheduler.conferences.services import book_meeting
-
     meeting = book_meeting(draft, actor=s.lead, at=now())
-    parties = [s.victim, supporter, s.offender, interpreter]
+    return s, meeting, [s.victim, supporter, s.offender, interpreter]
+
+
+@pytest.fixture
+def scenario():
+    s, meeting, parties = _book_four()
+    supporter = parties[1]
     arrival_forms = {p.id: _times_of(meeting, p) for p in parties}
     draft = draft_from_meeting(meeting)
     draft.starts_at = at_local(DAY, 13, 30)
@@ -208,36 +213,7 @@ def test_messages_to_a_polish_speaker_are_in_polish(scenario):
 @pytest.fixture
 def booked_four():
     """The same four parties, booked and left as they are (links alive)."""
-    s = reachable_setting()
-    supporter = make_party(
-        s.case,
-        "supporter",
-        full_name="Sally Sterling",
-        supports=s.victim,
-        mobile="07700 900303",
-        email="sally.s@example.org",
-        allow_sms=True,
-        allow_email=True,
-        address="3 Quiet Close, Leicester",
-    )
-    give_full_consent(supporter)
-    from rj_scheduler.risk.readiness import kinds_for
-    from tests.factories import make_signed_off_assessment
-
-    for kind in kinds_for(supporter):
-        make_signed_off_assessment(supporter, kind, author=s.lead, approver=s.manager)
-    interpreter = make_party(
-        s.case, "interpreter", full_name="Ivo Novak", email="ivo.n@example.org", allow_email=True
-    )
-    give_full_consent(interpreter)
-    interpreter.language = "pl"
-    draft = face_to_face(s, at_local(DAY, 10))
-    draft.parties.append(PartyPlan(supporter, s.victim_room))
-    draft.parties.append(PartyPlan(interpreter, s.meeting_room))
-    from rj_scheduler.conferences.services import book_meeting
-
-    meeting = book_meeting(draft, actor=s.lead, at=now())
-    return s, meeting, [s.victim, supporter, s.offender, interpreter]
+    return _book_four()
 
 
 def test_each_partys_page_calendar_download_and_letter_show_nothing_of_the_others(

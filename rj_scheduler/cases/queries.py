@@ -249,15 +249,14 @@ def team_summary(session: Session, service_id: int, today: dt.date) -> dict[str,
         select(Case.state, func.count(Case.id)).where(Case.service_id == service_id).group_by(Case.state)
     ):
         counts[state] = count
-    counts["overdue"] = (
-        session.scalar(select(func.count(Case.id)).where(Case.service_id == service_id, _overdue(today))) or 0
-    )
-    counts["needs_triage"] = (
-        session.scalar(
-            select(func.count(Case.id)).where(Case.service_id == service_id, Case.needs_triage.is_(True))
-        )
-        or 0
-    )
+    overdue, needs_triage = session.execute(
+        select(
+            func.count(Case.id).filter(_overdue(today)),
+            func.count(Case.id).filter(Case.needs_triage.is_(True)),
+        ).where(Case.service_id == service_id)
+    ).one()
+    counts["overdue"] = overdue or 0
+    counts["needs_triage"] = needs_triage or 0
     counts["reoffers_due"] = (
         session.scalar(
             select(func.count(Party.id)).where(

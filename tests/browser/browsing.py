@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from flask import Flask
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Page, Response, expect
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from rj_scheduler import create_app
@@ -217,3 +218,16 @@ def submit(page: Page, action: Callable[[], object]) -> Response:
     assert response is not None, "the form led to no response"
     axe_check(page)
     return response
+
+
+def sign_in(page: Page, base_url: str, email: str, totp_secret: str) -> None:
+    """Sign in through the real forms (password, then a fresh two-factor code); lands on the dashboard."""
+    visit(page, f"{base_url}/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    submit(page, page.get_by_role("button", name="Sign in").click)
+    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(
+        pyotp.TOTP(totp_secret).now()
+    )
+    submit(page, page.get_by_role("button", name="Continue").click)
+    expect(page).to_have_url(f"{base_url}/dashboard")

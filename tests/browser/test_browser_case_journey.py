@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 from playwright.sync_api import Page, expect
 
-from tests.browser.browsing import PASSWORD, LiveServer, submit, visit
+from tests.browser.browsing import LiveServer, sign_in, submit, visit
 
 
 def _sign_in(page: Page, live_server: LiveServer) -> None:
     user = live_server.create_user(enrolled=True)
-    visit(page, f"{live_server.url}/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, page.get_by_role("button", name="Sign in").click)
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(
-        pyotp.TOTP(user.totp_secret).now()
-    )
-    submit(page, page.get_by_role("button", name="Continue").click)
-    expect(page).to_have_url(f"{live_server.url}/dashboard")
+    sign_in(page, live_server.url, user.email, user.totp_secret)
 
 
 def _open_person(page: Page, name: str) -> None:

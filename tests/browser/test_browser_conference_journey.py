@@ -17,7 +17,6 @@ import re
 import uuid
 from dataclasses import dataclass
 
-import pyotp
 import time_machine
 from playwright.sync_api import Page, expect
 
@@ -27,7 +26,7 @@ from rj_scheduler.db import now
 from rj_scheduler.extensions import db
 from rj_scheduler.templating import LONDON
 from rj_scheduler.unit_of_work import commit_unit_of_work
-from tests.browser.browsing import PASSWORD, LiveServer, submit, visit
+from tests.browser.browsing import PASSWORD, LiveServer, sign_in, submit, visit
 
 
 @dataclass(frozen=True)
@@ -92,14 +91,7 @@ def _set_up(live_server: LiveServer) -> World:
 
 
 def _sign_in(page: Page, live_server: LiveServer, who: tuple[str, str]) -> None:
-    email, secret = who
-    visit(page, f"{live_server.url}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, page.get_by_role("button", name="Sign in").click)
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    submit(page, page.get_by_role("button", name="Continue").click)
-    expect(page).to_have_url(f"{live_server.url}/dashboard")
+    sign_in(page, live_server.url, *who)
 
 
 def _fill_when(page: Page, day: dt.date, start: str) -> None:
@@ -145,7 +137,7 @@ def test_facilitator_books_moves_and_follows_a_conference_to_closure(page: Page,
     submit(page, page.get_by_role("button", name="Book the meeting").click)
     expect(page.get_by_text("Conference (face to face) booked.")).to_be_visible()
     meeting_url = page.url
-    arrivals = page.get_by_role("table")
+    arrivals = page.get_by_role("table", name="Parties and their arrival")
     expect(arrivals).to_contain_text("Garden room")
     expect(arrivals).to_contain_text("Blue room")
     expect(arrivals).to_contain_text("9:30am")  # the offender arrives first
@@ -158,7 +150,7 @@ def test_facilitator_books_moves_and_follows_a_conference_to_closure(page: Page,
     submit(page, page.get_by_role("button", name="Move the meeting").click)
     expect(page.get_by_text("Conference (face to face) moved.")).to_be_visible()
     assert page.url == meeting_url
-    expect(page.get_by_role("table")).to_contain_text("1:30pm")
+    expect(page.get_by_role("table", name="Parties and their arrival")).to_contain_text("1:30pm")
     submit(page, page.get_by_role("button", name="Sign out").click)
 
     # On the day, after the conference.

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pyotp
 import pytest
 import requests
 import time_machine
@@ -37,7 +36,7 @@ from rj_scheduler.notify.dispatcher import Dispatcher
 from rj_scheduler.notify.models import OutboxMessage
 from rj_scheduler.templating import LONDON
 from rj_scheduler.unit_of_work import commit_unit_of_work
-from tests.browser.browsing import PASSWORD, LiveServer, submit, visit
+from tests.browser.browsing import PASSWORD, LiveServer, sign_in, submit, visit
 from tests.notify.peers import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, PrismTwilio, SmtpServer
 
 VICTIM_MOBILE = "+447700900511"
@@ -168,14 +167,7 @@ def _set_up(live_server: LiveServer) -> World:
 
 
 def _sign_in(page: Page, live_server: LiveServer, who: tuple[str, str]) -> None:
-    email, secret = who
-    visit(page, f"{live_server.url}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, page.get_by_role("button", name="Sign in").click)
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    submit(page, page.get_by_role("button", name="Continue").click)
-    expect(page).to_have_url(f"{live_server.url}/dashboard")
+    sign_in(page, live_server.url, *who)
 
 
 def _dispatch(live_server: LiveServer, prism: PrismTwilio, smtp: SmtpServer):

@@ -15,14 +15,13 @@ import re
 import uuid
 from dataclasses import dataclass
 
-import pyotp
 from playwright.sync_api import Page, expect
 
 from rj_scheduler.auth.models import Role
 from rj_scheduler.extensions import db
 from rj_scheduler.risk.questionnaires import default_library
 from rj_scheduler.unit_of_work import commit_unit_of_work
-from tests.browser.browsing import PASSWORD, LiveServer, submit, visit
+from tests.browser.browsing import PASSWORD, LiveServer, sign_in, submit, visit
 
 
 @dataclass(frozen=True)
@@ -67,14 +66,7 @@ def _set_up(live_server: LiveServer) -> Team:
 
 
 def _sign_in(page: Page, live_server: LiveServer, who: tuple[str, str]) -> None:
-    email, secret = who
-    visit(page, f"{live_server.url}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    submit(page, page.get_by_role("button", name="Sign in").click)
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    submit(page, page.get_by_role("button", name="Continue").click)
-    expect(page).to_have_url(f"{live_server.url}/dashboard")
+    sign_in(page, live_server.url, *who)
 
 
 def _answer_pages(page: Page, role: str, kind: str, skip: frozenset[str] = frozenset()) -> None:

@@ -75,6 +75,7 @@ class InvitationView:
     venue_name: str | None
     address: str | None
     entrance: str | None
+    waiting_room: str | None
     directions: str | None
     parking: str | None
     accessibility: str | None
@@ -197,6 +198,13 @@ def _facilitator_names(meeting: Meeting) -> list[str]:
     ]
 
 
+def _shown_room_name(room) -> str | None:
+    """Their own waiting room's name, unless a manager named it in a way that gives the case away."""
+    if room is None or discreet_terms_in(room.name):
+        return None
+    return room.name
+
+
 def _own_attendance(meeting: Meeting, party: Party) -> MeetingAttendee | None:
     return next((a for a in meeting.attendees if a.party_id == party.id), None)
 
@@ -260,7 +268,7 @@ def _view(invitation: Invitation, at: dt.datetime) -> InvitationView:
         "meeting_kind": meeting.kind,
         "meeting_format": meeting.format,
         "status": invitation.status,
-        "venue_name": venue.name if venue is not None else None,
+        "venue_name": venue.name if venue is not None and not discreet_terms_in(venue.name) else None,
         "address": venue.address if venue is not None else None,
         "accessibility": venue.accessibility if venue is not None else None,
         "video_link": meeting.video_link if meeting.format == MeetingFormat.VIDEO else None,
@@ -284,6 +292,7 @@ def _view(invitation: Invitation, at: dt.datetime) -> InvitationView:
             arrival_time_text=local_time(stay_starts),
             departure_time_text=local_time(stay_ends),
             entrance=None,
+            waiting_room=None,
             directions=None,
             parking=None,
             what_happens=f"{meeting.title}, {meeting.format_label.lower()}",
@@ -318,6 +327,7 @@ def _view(invitation: Invitation, at: dt.datetime) -> InvitationView:
         arrival_time_text=local_time(arrives),
         departure_time_text=local_time(departs),
         entrance=entrance.name if entrance is not None else None,
+        waiting_room=_shown_room_name(room),
         directions=entrance.directions if entrance is not None else None,
         parking=entrance.parking if entrance is not None else None,
         what_happens=_what_happens(meeting),
@@ -362,6 +372,8 @@ def calendar_description(view: InvitationView) -> str:
         ]
         if view.entrance:
             lines.append(_("Use the entrance: %(entrance)s.", entrance=view.entrance))
+        if view.waiting_room:
+            lines.append(_("You will wait in your own room: %(room)s.", room=view.waiting_room))
         if view.directions:
             lines.append(view.directions)
         if view.video_link:

@@ -68,6 +68,15 @@ def _identity(party) -> list[str]:
     return [v for v in values if v]
 
 
+def _places_of(meeting, party) -> list[str]:
+    """The party's own waiting room and entrance names."""
+    attendance = next(a for a in meeting.attendees if a.party_id == party.id)
+    room = attendance.waiting_room
+    if room is None:
+        return []
+    return [room.name] + ([room.entrance.name] if room.entrance is not None else [])
+
+
 def _times_of(meeting, party) -> list[str]:
     """Every form the party's own arrival time could take in another party's text or calendar."""
     attendance = next(a for a in meeting.attendees if a.party_id == party.id)
@@ -207,7 +216,6 @@ def test_messages_to_a_polish_speaker_are_in_polish(scenario):
     s, _meeting, _parties, _ = scenario
     [sms] = [m for m in _sent_to(s.offender) if m.kind == "invitation" and m.channel == "sms"]
     assert "Hello" not in sms.body_text
-    assert ConsentKind.SHARE_NAME  # the name-sharing consent exists (used by the page test)
 
 
 @pytest.fixture
@@ -241,7 +249,12 @@ def test_each_partys_page_calendar_download_and_letter_show_nothing_of_the_other
         for other in parties:
             if other.id == party.id:
                 continue
-            forbidden = _identity(other) + [t for t in arrival_forms[other.id] if t not in own_times]
+            own_places = set(_places_of(meeting, party))
+            forbidden = (
+                _identity(other)
+                + [t for t in arrival_forms[other.id] if t not in own_times]
+                + [p for p in _places_of(meeting, other) if p not in own_places]
+            )
             for where, text in texts.items():
                 for value in forbidden:
                     assert value.lower() not in text.lower(), (
@@ -251,3 +264,35 @@ def test_each_partys_page_calendar_download_and_letter_show_nothing_of_the_other
         for where in ("page", "calendar download"):
             body = texts[where].split("<main", 1)[-1]
             assert discreet_terms_in(body) == [], (party.role, where, discreet_terms_in(body))
+
+
+def test_each_party_reads_their_own_waiting_room_and_entrance(booked_four, client):
+    from rj_scheduler.invitations import queries, tokens
+
+    _s, meeting, parties = booked_four
+    victim, _supporter, offender, _interpreter = parties
+    by_party = {i.party_id: i for i in queries.invitations_for_meeting(db.session, meeting) if i.party_id}
+    victim_page = client.get(f"/i/{tokens.token_for(by_party[victim.id])}").get_data(as_text=True)
+    offender_page = client.get(f"/i/{tokens.token_for(by_party[offender.id])}").get_data(as_text=True)
+    assert "Garden room" in victim_page
+    assert "Main entrance on King Street" in victim_page
+    assert "Blue room" in offender_page
+    assert "Side entrance on Mill Lane" in offender_page
+
+
+def test_another_partys_name_is_shown_only_when_they_agreed_to_share_it(booked_four):
+    from rj_scheduler.cases.services import record_consent
+    from rj_scheduler.invitations import content, queries
+
+    s, meeting, parties = booked_four
+    victim, _supporter, offender, _interpreter = parties
+    victim_invitation = next(
+        i for i in queries.invitations_for_meeting(db.session, meeting) if i.party_id == victim.id
+    )
+    who = content.view_for(victim_invitation, now()).who_will_be_there
+    assert "the other person taking part" in who
+    assert not any("Owen" in w for w in who)
+    record_consent(offender, ConsentKind.SHARE_NAME.value, given=True, at=now(), method="phone", actor=s.lead)
+    who = content.view_for(victim_invitation, now()).who_will_be_there
+    assert "the other person taking part (Owen Oakes)" in who
+    assert "your supporter (Sally Sterling)" not in who

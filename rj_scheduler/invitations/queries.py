@@ -99,18 +99,17 @@ def upcoming_open_invitations_for_mobile(
     )
 
 
-def messages_for_invitation(session: Session, invitation: Invitation) -> Sequence[OutboxMessage]:
-    """The outbox messages sent for an invitation (invites, updates, cancellations, reminders)."""
-    who = (
-        OutboxMessage.party_id == invitation.party_id
-        if invitation.party_id is not None
-        else OutboxMessage.user_id == invitation.user_id
-    )
-    return session.scalars(
+def messages_for_meeting(session: Session, meeting: Meeting) -> dict[tuple[str, int], list[OutboxMessage]]:
+    """Every outbox message about a meeting in one query, by recipient (``("party", id)`` or ``("user", id)``)."""
+    by_recipient: dict[tuple[str, int], list[OutboxMessage]] = {}
+    for message in session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.meeting_id == invitation.meeting_id, who)
+        .where(OutboxMessage.meeting_id == meeting.id)
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    ).all()
+    ):
+        key = ("party", message.party_id) if message.party_id is not None else ("user", message.user_id)
+        by_recipient.setdefault(key, []).append(message)  # type: ignore[arg-type]
+    return by_recipient
 
 
 def open_tasks(session: Session, service_id: int) -> Sequence[InvitationTask]:

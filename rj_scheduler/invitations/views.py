@@ -106,7 +106,7 @@ def _message_status(message) -> str:
     return str(message.status).replace("_", " ")
 
 
-def _row(invitation: Invitation) -> InvitationRow:
+def _row(invitation: Invitation, messages: list) -> InvitationRow:
     row = InvitationRow(
         invitation=invitation,
         who=_who(invitation),
@@ -114,7 +114,7 @@ def _row(invitation: Invitation) -> InvitationRow:
         status_label=invitation.status_label,
         status_tag=STATUS_TAGS.get(invitation.status, ""),
     )
-    for message in queries.messages_for_invitation(db.session, invitation):
+    for message in messages:
         if message.kind not in MESSAGE_WORDS:
             continue
         row.messages.append(
@@ -142,7 +142,19 @@ def invitation_rows(meeting) -> list[InvitationRow]:
     """For the meeting page: each invitation with its messages and what the recipient did."""
     if not current_user.is_authenticated or meeting.service_id != current_user.service_id:
         return []
-    return [_row(invitation) for invitation in queries.invitations_for_meeting(db.session, meeting)]
+    messages = queries.messages_for_meeting(db.session, meeting)
+    return [
+        _row(
+            invitation,
+            messages.get(
+                ("party", invitation.party_id)
+                if invitation.party_id is not None
+                else ("user", invitation.user_id),
+                [],
+            ),
+        )
+        for invitation in queries.invitations_for_meeting(db.session, meeting)
+    ]
 
 
 @bp.app_template_global("invitation_tasks")

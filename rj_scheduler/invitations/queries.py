@@ -58,30 +58,10 @@ def invitations_of_party(session: Session, party: Party) -> list[Invitation]:
     )
 
 
-def next_upcoming_invitation_for_mobile(
-    session: Session, service_id: int, mobile_e164: str, at: dt.datetime
-) -> Invitation | None:
-    """The open invitation of this mobile number's parties whose meeting comes next (not yet over)."""
-    return session.scalar(
-        select(Invitation)
-        .join(Party, Party.id == Invitation.party_id)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .where(
-            Invitation.service_id == service_id,
-            Party.service_id == service_id,
-            Party.mobile_e164 == mobile_e164,
-            Invitation.status.not_in(tuple(CLOSED_STATUSES)),
-            Meeting.status == MeetingStatus.BOOKED.value,
-            Meeting.ends_at > at,
-        )
-        .order_by(Meeting.starts_at, Invitation.id)
-        .limit(1)
-    )
-
-
 def upcoming_open_invitations_for_mobile(
     session: Session, service_id: int, mobile_e164: str, at: dt.datetime
 ) -> list[Invitation]:
+    """The open invitations of this mobile number's parties whose meetings are still to come, soonest first."""
     return list(
         session.scalars(
             select(Invitation)

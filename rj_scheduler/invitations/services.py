@@ -178,6 +178,9 @@ def _next_sequence(invitation: Invitation) -> int:
 def _send(invitation: Invitation, kind: str, at: dt.datetime, *, change: str) -> None:
     """Send one version of the invitation (invite, update or cancellation) on its channels, once."""
     sequence = _next_sequence(invitation)
+    if invitation.party is not None:
+        # A party's language may have been corrected since they were invited: each version follows it.
+        invitation.language = invitation.party.language or "en"
     cancelling = kind in (kinds.INVITATION_CANCELLED, kinds.MEETING_NOT_GOING_AHEAD)
     method = "CANCEL" if cancelling else "REQUEST"
     view = view_for(invitation, at)

@@ -273,3 +273,21 @@ def test_a_name_that_would_give_the_case_away_sends_nothing_and_asks_the_facilit
     tasks = queries.tasks_for_case(db.session, booked.setting.case)
     assert [t.kind for t in tasks if t.invitation.party_id == booked.victim.id] == [TaskKind.SEND_LETTER] * 2
     assert len(messages_of(booked.meeting, party_id=booked.offender.id, kind="invitation")) == 2
+
+
+def test_an_update_follows_the_partys_language_if_it_was_corrected():
+    booked = book()
+    booked.offender.language = "pl"
+    db.session.flush()
+    draft = draft_from_meeting(booked.meeting)
+    draft.starts_at = at_local(DAY, 13)
+    draft.ends_at = draft.starts_at + dt.timedelta(minutes=90)
+    for plan in draft.parties:
+        plan.arrives_at = plan.departs_at = None
+    reschedule_meeting(booked.meeting, draft, reason="Room needed", actor=booked.setting.lead, at=now())
+    [first] = messages_of(booked.meeting, party_id=booked.offender.id, kind="invitation", channel="sms")
+    [update] = messages_of(
+        booked.meeting, party_id=booked.offender.id, kind="invitation_update", channel="sms"
+    )
+    assert first.body_text.startswith("Hello")
+    assert update.body_text.startswith("Dzień dobry")

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from factories import make_case, make_service, make_user
-from sqlalchemy import event
 
 from rj_scheduler.auth.models import Role
 from rj_scheduler.db import now
 from rj_scheduler.extensions import db
 from rj_scheduler.unit_of_work import commit_unit_of_work
+from tests.query_count import statements
 
 
 def _build(n: int):
@@ -38,24 +38,6 @@ def _build(n: int):
     return lead, supervisor
 
 
-def _statements(client, url: str) -> int:
-    engine = db.session.get_bind().engine
-    client.get(url)  # warm up (session loader, checkpoint)
-    count = 0
-
-    def count_statement(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    event.listen(engine, "before_cursor_execute", count_statement)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count_statement)
-    assert response.status_code == 200
-    return count
-
-
 @pytest.mark.parametrize(
     ("role", "url"),
     [
@@ -70,6 +52,6 @@ def test_list_pages_cost_the_same_for_5_and_40_cases(signed_in, role, url):
     counts = []
     for n in (5, 40):
         lead, supervisor = _build(n)
-        counts.append(_statements(signed_in(lead if role == "lead" else supervisor), url))
+        counts.append(statements(signed_in(lead if role == "lead" else supervisor), url))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 20

@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from rj_scheduler.conferences.booking import PartyPlan
-from rj_scheduler.extensions import db
 from tests.factories import give_full_consent, make_party
 from tests.invitations.inv_helpers import book, reachable_setting
-
-
-def _statements(client, url: str) -> int:
-    engine = db.session.get_bind().engine
-    client.get(url)
-    count = 0
-
-    def count_statement(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    event.listen(engine, "before_cursor_execute", count_statement)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count_statement)
-    assert response.status_code == 200
-    return count
+from tests.query_count import statements
 
 
 def _with_more_people(s, count: int):
@@ -53,9 +33,9 @@ def test_the_meeting_page_case_page_and_dashboard_cost_the_same_for_three_or_six
         client = signed_in(s.lead)
         counts.append(
             (
-                _statements(client, f"/meetings/{booked.meeting.public_id}"),
-                _statements(client, f"/cases/{s.case.reference}"),
-                _statements(client, "/dashboard"),
+                statements(client, f"/meetings/{booked.meeting.public_id}"),
+                statements(client, f"/cases/{s.case.reference}"),
+                statements(client, "/dashboard"),
             )
         )
     assert counts[1] == counts[2], counts

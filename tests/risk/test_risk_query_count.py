@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from factories import make_case, make_service, make_submitted_assessment, make_user
-from sqlalchemy import event
 
 from rj_scheduler.auth.models import Role
 from rj_scheduler.db import now
-from rj_scheduler.extensions import db
 from rj_scheduler.risk import services
 from rj_scheduler.unit_of_work import commit_unit_of_work
+from tests.query_count import statements
 
 
 def _build(n: int):
@@ -46,28 +45,10 @@ def _build(n: int):
     return facilitator, manager
 
 
-def _statements(client, url: str) -> int:
-    engine = db.session.get_bind().engine
-    client.get(url)
-    count = 0
-
-    def count_statement(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    event.listen(engine, "before_cursor_execute", count_statement)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count_statement)
-    assert response.status_code == 200
-    return count
-
-
 def test_the_sign_off_queue_costs_the_same_for_two_or_eight_cases(signed_in):
     _, small_manager = _build(2)
     _, large_manager = _build(8)
-    assert _statements(signed_in(small_manager), "/sign-off") == _statements(
+    assert statements(signed_in(small_manager), "/sign-off") == statements(
         signed_in(large_manager), "/sign-off"
     )
 
@@ -75,4 +56,4 @@ def test_the_sign_off_queue_costs_the_same_for_two_or_eight_cases(signed_in):
 def test_the_dashboard_notices_cost_the_same_for_one_or_four_returns(signed_in):
     small, _ = _build(2)
     large, _ = _build(8)
-    assert _statements(signed_in(small), "/dashboard") == _statements(signed_in(large), "/dashboard")
+    assert statements(signed_in(small), "/dashboard") == statements(signed_in(large), "/dashboard")

@@ -52,6 +52,12 @@ def test_booking_invites_each_party_by_sms_and_email_and_each_facilitator_by_ema
         assert staff.kind == "staff_invitation"
         assert "Garden room" in staff.body_text
         assert "Blue room" in staff.body_text
+        calendar = staff.attachments[0].content.decode()
+        for party in (booked.victim, booked.offender):
+            for detail in (party.mobile_e164, party.email, party.address.split(",")[0]):
+                assert detail not in staff.body_text
+                assert detail not in calendar
+        assert "Garden room" in calendar.replace("\r\n ", "")
 
 
 def test_party_email_carries_a_request_for_their_own_arrival_with_the_service_as_organizer():
